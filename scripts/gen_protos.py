@@ -41,27 +41,27 @@ def _rewrite(text: str) -> str:
     return _MODULE_NAME.sub(rf"\g<1>{PACKAGE}.tse.", text)
 
 
-def generate(out: Path) -> None:
-    """Run protoc on every .proto under ``protos/`` and write the rewritten modules, with an
+def generate(out: Path, protos: Path = PROTOS) -> None:
+    """Run protoc on every .proto under ``protos`` and write the rewritten modules, with an
     ``__init__.py`` per folder, to ``out`` (the ``tse`` folder of the package)."""
     import grpc_tools
 
     include = Path(grpc_tools.__file__).parent / "_proto"
-    sources = sorted(p.relative_to(PROTOS).as_posix() for p in PROTOS.rglob("*.proto"))
+    sources = sorted(p.relative_to(protos).as_posix() for p in protos.rglob("*.proto"))
     bindir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [
             sys.executable, "-m", "grpc_tools.protoc",
-            f"-I{PROTOS}", f"-I{include}",
+            f"-I{protos}", f"-I{include}",
             f"--plugin=protoc-gen-mypy={bindir / 'protoc-gen-mypy'}",
             f"--plugin=protoc-gen-mypy_grpc={bindir / 'protoc-gen-mypy_grpc'}",
             f"--python_out={tmp}", f"--grpc_python_out={tmp}",
             f"--mypy_out={tmp}", f"--mypy_grpc_out={tmp}",
             *sources,
         ]  # fmt: skip
-        result = subprocess.run(cmd, cwd=PROTOS, capture_output=True, text=True, check=False)
+        result = subprocess.run(cmd, cwd=protos, capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            sys.exit(f"protoc failed:\n{result.stderr}")
+            raise RuntimeError(f"protoc failed:\n{result.stderr}")
         generated = Path(tmp) / "tse"
         for path in sorted(generated.rglob("*")):
             if path.suffix in (".py", ".pyi"):
@@ -87,11 +87,12 @@ def _differences(a: Path, b: Path) -> list[str]:
     return diffs
 
 
-def check() -> list[str]:
-    """Regenerate into a temporary folder and list how it differs from the committed code."""
+def check(protos: Path = PROTOS) -> list[str]:
+    """Regenerate from ``protos`` into a temporary folder and list how it differs from the
+    committed code (empty when it is up to date)."""
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / "tse"
-        generate(fresh)
+        generate(fresh, protos)
         if not TARGET.exists():
             return [f"missing: {TARGET}"]
         return _differences(fresh, TARGET)

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from tse_interservice.proto import common_pb2, coordinator_pb2, risk_pb2, trading_pb2
 from tse_models import (
     ChaosEvent,
     ConfigurationValue,
@@ -45,9 +46,13 @@ from tse_models import (
     StrategyStatus,
     field_specs,
 )
-from tse_interservice.proto import common_pb2, coordinator_pb2, risk_pb2, trading_pb2
 
 M = TypeVar("M", bound=Model)
+
+# Descriptors come from the pure-Python or the upb implementation; their stubs differ, the
+# attributes used here (name, full_name, enum_type, message_type, values_by_name, fields,
+# fields_by_name, has_presence) do not.
+_Descriptor = Any
 
 PROTO_MESSAGES: dict[type[Model], type[Message]] = {
     ServiceInstance: common_pb2.ServiceInstance,
@@ -66,7 +71,7 @@ PROTO_MESSAGES: dict[type[Model], type[Message]] = {
 class _EnumMap:
     """Model enum member ↔ proto enum number, by the buf naming rule ``ENUM_NAME_VALUE``."""
 
-    def __init__(self, model_enum: type[enum.Enum], proto_enum: EnumDescriptor) -> None:
+    def __init__(self, model_enum: type[enum.Enum], proto_enum: _Descriptor) -> None:
         prefix = re.sub(r"(?<!^)(?=[A-Z])", "_", proto_enum.name).upper() + "_"
         self.to_number: dict[enum.Enum, int] = {}
         for member in model_enum:
@@ -81,7 +86,7 @@ class _EnumMap:
 _ENUM_MAPS: dict[tuple[type[enum.Enum], str], _EnumMap] = {}
 
 
-def _enum_map(model_enum: type[enum.Enum] | None, field: FieldDescriptor) -> _EnumMap:
+def _enum_map(model_enum: type[enum.Enum] | None, field: _Descriptor) -> _EnumMap:
     assert model_enum is not None and issubclass(model_enum, enum.Enum)
     key = (model_enum, field.enum_type.full_name)
     emap = _ENUM_MAPS.get(key)
@@ -98,7 +103,7 @@ def _model_of(spec: FieldSpec) -> type[Model]:
 # ---------------------------------------------------------------------------- model → proto
 
 
-def _scalar_out(spec: FieldSpec, field: FieldDescriptor, value: Any) -> Any:
+def _scalar_out(spec: FieldSpec, field: _Descriptor, value: Any) -> Any:
     if spec.kind is Kind.DECIMAL:
         return str(value)
     if spec.kind is Kind.ENUM:
@@ -107,7 +112,7 @@ def _scalar_out(spec: FieldSpec, field: FieldDescriptor, value: Any) -> Any:
 
 
 def _fill(message: Message, model: Model) -> None:
-    fields = message.DESCRIPTOR.fields_by_name
+    fields: Mapping[str, _Descriptor] = message.DESCRIPTOR.fields_by_name
     for spec in field_specs(type(model)):
         value = getattr(model, spec.name)
         if value is None:
@@ -147,7 +152,7 @@ def _fill(message: Message, model: Model) -> None:
 _DERIVED: dict[type[Model], tuple[str, ...]] = {}
 
 
-def _derived_fields(cls: type[Model], descriptor: Descriptor) -> tuple[str, ...]:
+def _derived_fields(cls: type[Model], descriptor: _Descriptor) -> tuple[str, ...]:
     """Proto fields that are properties of the model rather than stored fields."""
     names = _DERIVED.get(cls)
     if names is None:
@@ -178,11 +183,11 @@ def to_proto(model: Model) -> Message:
 # ---------------------------------------------------------------------------- proto → model
 
 
-class _Missing(Exception):
+class _MissingError(Exception):
     pass
 
 
-def _scalar_in(spec: FieldSpec, field: FieldDescriptor, raw: Any) -> Any:
+def _scalar_in(spec: FieldSpec, field: _Descriptor, raw: Any) -> Any:
     if spec.kind is Kind.DECIMAL:
         try:
             return Decimal(raw)
@@ -197,12 +202,12 @@ def _scalar_in(spec: FieldSpec, field: FieldDescriptor, raw: Any) -> Any:
     return raw
 
 
-def _read(message: Message, spec: FieldSpec, field: FieldDescriptor) -> Any:
+def _read(message: Message, spec: FieldSpec, field: _Descriptor) -> Any:
     kind = spec.kind
     if field.has_presence and not message.HasField(spec.name):
         if spec.optional:
             return None
-        raise _Missing
+        raise _MissingError
     raw = getattr(message, spec.name)
     if kind is Kind.DATETIME:
         return raw.ToDatetime(tzinfo=UTC)
@@ -222,12 +227,12 @@ def _read(message: Message, spec: FieldSpec, field: FieldDescriptor) -> Any:
 
 
 def _build(cls: type[M], message: Message) -> M:
-    fields = message.DESCRIPTOR.fields_by_name
+    fields: Mapping[str, _Descriptor] = message.DESCRIPTOR.fields_by_name
     kwargs: dict[str, Any] = {}
     for spec in field_specs(cls):
         try:
             kwargs[spec.name] = _read(message, spec, fields[spec.name])
-        except _Missing:
+        except _MissingError:
             raise ModelValidationError(cls.__name__, spec.name, "is required, but unset") from None
         except ValueError as exc:
             if isinstance(exc, ModelValidationError):
@@ -250,9 +255,5 @@ def from_proto(cls: type[M], message: Message) -> M:
     """
     expected = PROTO_MESSAGES[cls]
     if not isinstance(message, expected):
-        raise TypeError(
-            f"expected {expected.DESCRIPTOR.full_name}, got {type(message).__name__}"
-        )
+        raise TypeError(f"expected {expected.DESCRIPTOR.full_name}, got {type(message).__name__}")
     return _build(cls, message)
-
-

@@ -289,7 +289,9 @@ class Model:
                 value has the wrong type or is out of its domain.
         """
         if not isinstance(data, Mapping):
-            raise ModelValidationError(cls.__name__, "*", f"expected an object, got {_type_name(data)}")
+            raise ModelValidationError(
+                cls.__name__, "*", f"expected an object, got {_type_name(data)}"
+            )
         kwargs: dict[str, Any] = {}
         for spec in field_specs(cls):
             if spec.name not in data:
@@ -301,4 +303,3 @@ class Model:
             except _FieldError as exc:
                 raise ModelValidationError(cls.__name__, spec.name, str(exc)) from None
         return cls(**kwargs)
-

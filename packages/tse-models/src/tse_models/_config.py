@@ -1,4 +1,4 @@
-"""A configuration entry as the configuration service returns it (DESIGN.md, "Configuration API")."""
+"""A configuration entry as the configuration service returns it (DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import enum
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -72,7 +73,7 @@ def _parse_json(raw: str) -> Any:
         raise ValueError(f"not JSON: {exc}") from None
 
 
-_PARSERS = {
+_PARSERS: dict[ConfigType, Callable[[str], Any]] = {
     ConfigType.STRING: str,
     ConfigType.NUMBER: _parse_number,
     ConfigType.BOOLEAN: _parse_boolean,
@@ -104,9 +105,7 @@ class ConfigurationValue(Model):
 
     def _validate(self) -> None:
         if not is_config_key(self.key):
-            raise self._invalid(
-                "key", f"must match {CONFIG_KEY_PATTERN.pattern}, got {self.key!r}"
-            )
+            raise self._invalid("key", f"must match {CONFIG_KEY_PATTERN.pattern}, got {self.key!r}")
         try:
             _PARSERS[self.type](self.value)
         except ValueError as exc:

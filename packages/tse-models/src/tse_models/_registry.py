@@ -60,9 +60,7 @@ class ServiceInstance(Model):
         _checks.non_empty(self, "version", self.version)
         host = self.host.strip()
         if host in _checks.UNSPECIFIED_HOSTS or host != self.host:
-            raise self._invalid(
-                "host", f"must be an address peers can dial (not {self.host!r})"
-            )
+            raise self._invalid("host", f"must be an address peers can dial (not {self.host!r})")
         _checks.port(self, "grpc_port", self.grpc_port)
         _checks.port(self, "http_port", self.http_port)
         if self.registered_at > self.last_seen:
