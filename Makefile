@@ -12,6 +12,10 @@ PYTHON ?= 3.11
 # is not on PATH); `make setup` installs it with pip when it is missing.
 UV = $(shell command -v uv 2>/dev/null || (python3 -m uv --version >/dev/null 2>&1 && echo python3 -m uv) || echo uv)
 export UV_PYTHON_DOWNLOADS := never
+# Trust the platform's certificate store (where a site's TLS proxy CA lives), not only uv's
+# bundled roots. UV_SYSTEM_CERTS is the current name, UV_NATIVE_TLS the older one.
+export UV_SYSTEM_CERTS := 1
+export UV_NATIVE_TLS := 1
 # The default Python uses .venv; others get their own environment beside it.
 ifneq ($(PYTHON),3.11)
 export UV_PROJECT_ENVIRONMENT := .venv-$(PYTHON)
