@@ -55,6 +55,8 @@ def format_rfc3339(value: datetime) -> str:
     Raises:
         ValueError: ``value`` is naive (has no UTC offset).
     """
+    if value.tzinfo is UTC:  # the common case: every model normalises to UTC
+        return value.isoformat()[:-6] + "Z"
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime has no UTC offset: {value!r}")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
