@@ -124,7 +124,7 @@ async def test_leases_come_back_after_redis_restarts_empty(redis_server: RedisSe
         redis_server.start()  # back, and empty
         back = time.monotonic()
         while not (a.registrations == 2 and b.registrations == 2):
-            assert time.monotonic() - back < interval + 0.25, "not re-registered in time"
+            assert time.monotonic() - back < interval, "not re-registered within one interval"
             await asyncio.sleep(0.01)
         assert [i.id for i in await reg.instances("risk-monitor")] == ["risk-monitor-1"]
         assert [i.id for i in await reg.instances("engine")] == ["engine-2"]
