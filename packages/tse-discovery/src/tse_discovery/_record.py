@@ -76,7 +76,6 @@ class RecordEncoder:
         data["last_seen"] = self._MARK
         head, tail = json.dumps(data, separators=(",", ":")).split(json.dumps(self._MARK))
         self._head, self._tail = head, tail
-        self.instance = instance
 
     def encode(self, last_seen: datetime) -> str:
         return f'{self._head}"{format_rfc3339(last_seen)}"{self._tail}'
