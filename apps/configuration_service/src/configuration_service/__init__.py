@@ -1,0 +1,1 @@
+"""TSE configuration service."""
