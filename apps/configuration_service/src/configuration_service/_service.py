@@ -1,0 +1,153 @@
+"""The configuration service as one object: Redis, seed, HTTP server, registration."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Generator
+from typing import Self
+
+import uvicorn
+from redis.asyncio import Redis
+
+from configuration_service._http import create_app
+from configuration_service._hub import ChangeHub
+from configuration_service._seed import load_seed
+from configuration_service._settings import Settings
+from configuration_service._store import TRANSIENT_STORE_ERRORS, ConfigStore
+from tse_discovery import Lease, ServiceRegistry
+from tse_models import ConfigurationValue, InstanceStatus, ServiceInstance, utc_now
+
+log = logging.getLogger("configuration_service")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the process's owner (``main``) handles
+    SIGTERM and SIGINT and calls :meth:`ConfigurationService.stop`, which deregisters, ends
+    the change streams and then drains. (uvicorn's handlers would re-raise the signal after
+    shutdown, so the process would not exit 0.)"""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class ConfigurationService:
+    """Runs the service in the current event loop.
+
+    ``start()`` connects to Redis, loads the seed file (keys not yet set), starts the HTTP
+    server and registers the instance in the Redis registry; ``stop()`` undoes it in reverse.
+    Redis being down at start is not fatal: the service serves health, reports not-ready,
+    and seeds and registers once Redis is back.
+
+    Raises:
+        configuration_service.SeedError: from ``start()``, when the seed file is invalid.
+        OSError: from ``start()``, when the HTTP port cannot be bound.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.redis = Redis.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            socket_timeout=settings.config_redis_timeout,
+            socket_connect_timeout=settings.config_redis_timeout,
+        )
+        self.store = ConfigStore(self.redis, prefix=settings.config_redis_prefix)
+        self.hub = ChangeHub(self.redis, self.store.channel)
+        self._registry = ServiceRegistry(
+            settings.redis_url,
+            heartbeat_interval=settings.health_check_interval,
+            timeout=settings.config_redis_timeout,
+        )
+        self._server: _Server | None = None
+        self._serving: asyncio.Task[None] | None = None
+        self._seeding: asyncio.Task[None] | None = None
+        self._lease: Lease | None = None
+        self.port = settings.http_port
+
+    @property
+    def url(self) -> str:
+        """Base URL for clients, e.g. ``http://127.0.0.1:8090``."""
+        return f"http://{self.settings.dial_host}:{self.port}"
+
+    async def start(self) -> None:
+        s = self.settings
+        seed = load_seed(s.config_seed_file) if s.config_seed_file else []
+        await self.hub.start()
+        config = uvicorn.Config(
+            create_app(s, self.store, self.hub),
+            host=s.host,
+            port=s.http_port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+        )
+        server = self._server = _Server(config)
+        self._serving = asyncio.create_task(server.serve(), name="configuration http")
+        while not server.started:
+            if self._serving.done():  # bind failed; uvicorn logged why
+                await self.hub.aclose()
+                raise OSError(f"cannot serve HTTP on {s.host}:{s.http_port}")
+            await asyncio.sleep(0.01)
+        self.port = server.servers[0].sockets[0].getsockname()[1]
+        self._seeding = asyncio.create_task(self._seed(seed), name="configuration seed")
+        now = utc_now()
+        instance = ServiceInstance(
+            id=s.instance_name,
+            name=s.service_name,
+            version=s.service_version,
+            host=s.dial_host,
+            grpc_port=0,  # HTTP only
+            http_port=self.port,
+            status=InstanceStatus.HEALTHY,
+            last_seen=now,
+            registered_at=now,
+            metadata={"environment": s.environment.value, "protocol": "http"},
+        )
+        self._lease = await self._registry.lease(instance).__aenter__()
+        log.info("configuration service listening on %s (%s)", self.url, s.environment.value)
+
+    async def _seed(self, values: list[ConfigurationValue]) -> None:
+        delay = 0.1
+        while values:
+            try:
+                added = await self.store.seed(values)
+            except TRANSIENT_STORE_ERRORS as exc:
+                log.warning("cannot seed yet, Redis unavailable (%s); retrying", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            log.info("seeded %d of %d default values", added, len(values))
+            return
+
+    async def wait(self) -> None:
+        """Until the HTTP server has stopped (after a signal or :meth:`stop`)."""
+        if self._serving is not None:
+            await asyncio.shield(self._serving)
+
+    async def stop(self) -> None:
+        if self._lease is not None:
+            await self._lease.__aexit__(None, None, None)
+            self._lease = None
+        if self._server is not None and self._serving is not None:
+            self.hub.close_streams()
+            self._server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._serving
+        if self._seeding is not None:
+            self._seeding.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._seeding
+        await self.hub.aclose()
+        await self._registry.aclose()
+        await self.redis.aclose()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
