@@ -91,7 +91,7 @@ class ConfigurationApi:
     def _environment(self, request: Request) -> Environment:
         raw = request.query_params.get("environment")
         if raw is None:
-            return self.settings.environment
+            return Environment(self.settings.environment)
         try:
             return Environment(raw)
         except ValueError:
@@ -115,9 +115,7 @@ class ConfigurationApi:
         if scheme.lower() != "bearer" or not hmac.compare_digest(
             given.strip().encode(), token.get_secret_value().encode()
         ):
-            raise HttpError(
-                401, "a valid bearer token is required", {"WWW-Authenticate": "Bearer"}
-            )
+            raise HttpError(401, "a valid bearer token is required", {"WWW-Authenticate": "Bearer"})
 
     # ------------------------------------------------------------------ routes
 
@@ -137,7 +135,7 @@ class ConfigurationApi:
     async def ready(self, request: Request) -> Response:
         started = time.perf_counter()
         try:
-            await self.store.redis.ping()  # type: ignore[misc]
+            await self.store.redis.ping()
         except TRANSIENT_STORE_ERRORS as exc:
             return JSONResponse({"status": "not_ready", "failing": {"redis": str(exc)}}, 503)
         latency = round((time.perf_counter() - started) * 1000, 3)
@@ -202,7 +200,7 @@ class ConfigurationApi:
         )
 
     async def _events(self, environment: Environment, keepalive: float) -> AsyncIterator[str]:
-        yield 'retry: 1000\nevent: ready\ndata: {}\n\n'
+        yield "retry: 1000\nevent: ready\ndata: {}\n\n"
         async for item in self.hub.subscribe(environment, keepalive):
             if item is None:
                 yield ": keep-alive\n\n"

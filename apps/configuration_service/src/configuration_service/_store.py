@@ -101,13 +101,13 @@ class ConfigStore:
         Raises:
             MalformedEntryError: the stored entry cannot be read.
         """
-        raw = await self.redis.hget(self.hash_key(environment), key)  # type: ignore[misc]
-        return None if raw is None else self._decode(key, environment, raw)
+        raw = await self.redis.hget(self.hash_key(environment), key)
+        return None if raw is None else self._decode(key, environment, str(raw))
 
     async def list(self, environment: Environment, prefix: str = "") -> list[ConfigurationValue]:
         """Every value whose key starts with ``prefix``, sorted by key; malformed entries are
         skipped with a warning."""
-        entries: dict[str, str] = await self.redis.hgetall(  # type: ignore[misc]
+        entries: dict[str, str] = await self.redis.hgetall(  # type: ignore[assignment]
             self.hash_key(environment)
         )
         values = []
@@ -128,7 +128,7 @@ class ConfigStore:
 
     async def delete(self, key: str, environment: Environment) -> bool:
         """Remove ``key``; True when it existed. Publishes the change if it did."""
-        removed = await self.redis.hdel(self.hash_key(environment), key)  # type: ignore[misc]
+        removed = await self.redis.hdel(self.hash_key(environment), key)
         if removed:
             await self.redis.publish(self.channel, Change("delete", key, environment).to_json())
         return bool(removed)
@@ -139,7 +139,7 @@ class ConfigStore:
         added = 0
         for value in values:
             hash_key = self.hash_key(value.environment)
-            if await self.redis.hsetnx(hash_key, value.key, self._encode(value)):  # type: ignore[misc]
+            if await self.redis.hsetnx(hash_key, value.key, self._encode(value)):
                 added += 1
                 change = Change("put", value.key, value.environment, value)
                 await self.redis.publish(self.channel, change.to_json())
