@@ -25,6 +25,7 @@ import hmac
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from configuration_service._hub import ChangeHub, Resync
 from configuration_service._settings import Settings
@@ -218,6 +220,19 @@ class ConfigurationApi:
         if not isinstance(body, dict):
             raise HttpError(400, "body must be a JSON object {value, type}")
         return body
+
+
+class RequestCounter:
+    """ASGI middleware counting requests by ``(method, path)`` as they arrive."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.counts[(scope["method"], scope["path"])] += 1
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings, store: ConfigStore, hub: ChangeHub) -> Starlette:

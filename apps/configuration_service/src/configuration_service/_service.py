@@ -11,7 +11,7 @@ from typing import Self
 import uvicorn
 from redis.asyncio import Redis
 
-from configuration_service._http import create_app
+from configuration_service._http import RequestCounter, create_app
 from configuration_service._hub import ChangeHub
 from configuration_service._seed import load_seed
 from configuration_service._settings import Settings
@@ -66,6 +66,8 @@ class ConfigurationService:
         self._seeding: asyncio.Task[None] | None = None
         self._lease: Lease | None = None
         self.port = settings.http_port
+        self.requests = RequestCounter(create_app(settings, self.store, self.hub))
+        """Requests received, by (method, path)."""
 
     @property
     def url(self) -> str:
@@ -77,7 +79,7 @@ class ConfigurationService:
         seed = load_seed(s.config_seed_file) if s.config_seed_file else []
         await self.hub.start()
         config = uvicorn.Config(
-            create_app(s, self.store, self.hub),
+            self.requests,
             host=s.host,
             port=s.http_port,
             log_config=None,
