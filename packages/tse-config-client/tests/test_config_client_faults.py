@@ -211,11 +211,16 @@ async def test_any_valid_answer_round_trips(value: ConfigurationValue) -> None:
     await config.aclose()
 
 
-@given(body=st.recursive(
+JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=8,
-))  # fmt: skip
+)
+
+
+@given(body=JSON)
 async def test_arbitrary_json_never_crashes_or_passes_as_a_value(body: Any) -> None:
     transport, _ = fake_service(lambda _: httpx.Response(200, json=body))
     config = client(transport)
