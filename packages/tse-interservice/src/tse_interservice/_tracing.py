@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from typing import Any
 
 import grpc
-from opentelemetry import propagate, trace
+import opentelemetry.propagate as propagate
+import opentelemetry.trace as trace
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer, TracerProvider
 
 log = logging.getLogger(__name__)
