@@ -156,8 +156,12 @@ class GrpcServer:
             server,
         )  # fmt: skip
         address = f"{self.host}:{self.requested_port}"
-        port = server.add_insecure_port(address)
+        try:
+            port = server.add_insecure_port(address)
+        except RuntimeError:
+            port = 0
         if port == 0:
+            await server.stop(None)
             raise RuntimeError(f"gRPC server could not bind {address}")
         await server.start()
         self._server, self.port = server, port
