@@ -128,6 +128,8 @@ def _normalise(spec: FieldSpec, value: Any) -> Any:
             return None
         raise _FieldError("is required, got None")
     kind = spec.kind
+    if type(value) is spec.type:  # an enum member or model of exactly the field's class
+        return value
     if kind is Kind.STR:
         if isinstance(value, str) and not isinstance(value, enum.Enum):
             return value

@@ -32,6 +32,11 @@ def parse_rfc3339(text: str) -> datetime:
     m = _RFC3339.match(text)
     if m is None:
         raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
+    if m.group(8) == "Z" and text[10] == "T":  # the common case, ~3x faster in C
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(f"not an RFC 3339 timestamp: {text!r} ({exc})") from None
     year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
     micros = int((m.group(7) or "0").ljust(6, "0")[:6])
     if m.group(8):
