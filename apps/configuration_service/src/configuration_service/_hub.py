@@ -9,14 +9,12 @@ from collections.abc import AsyncIterator
 from typing import Final
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from configuration_service._store import TRANSIENT_STORE_ERRORS as TRANSIENT
 from configuration_service._store import Change
 from tse_models import Environment
 
 log = logging.getLogger("configuration_service.changes")
-
-TRANSIENT = (RedisError, OSError, asyncio.TimeoutError)
 
 
 class Resync:
