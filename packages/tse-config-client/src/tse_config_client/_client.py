@@ -595,6 +595,8 @@ class ConfigurationServiceClient:
                             self._expire_all()
             except (httpx.HTTPError, SSEError, ConfigurationError) as exc:
                 log.debug("change stream lost: %r", exc)
+                if self._registry is not None and isinstance(exc, httpx.ConnectError):
+                    self._base_url = None  # the service may have moved: look it up again
             except Exception:  # a bug must not end the subscription for good
                 log.exception("change stream failed unexpectedly")
             if self.subscribed:
