@@ -325,3 +325,25 @@ async def test_fail_fast_start(redis_server: RedisServer) -> None:
     ):
         with pytest.raises(ConfigurationError, match="no instance is registered"):
             await client.get("risk.alerts.enabled")
+
+
+async def test_discovery_follows_a_service_that_moved(
+    config_service: ServiceFactory, redis_server: RedisServer
+) -> None:
+    async with ServiceRegistry(redis_server.url) as registry:
+        client = ConfigurationServiceClient(
+            registry=registry, ttl=0, stale_while_revalidate=0, retry_attempts=1,
+            unavailable_backoff=0.05, subscribe=False,
+        )  # fmt: skip
+        async with config_service() as first:
+            await client.start()
+            await put(first, "risk.limits.max_orders", "1", "number")
+            assert await client.get_int("risk.limits.max_orders") == 1
+        async with config_service() as second:
+            assert second.port != first.port
+            await put(second, "risk.limits.max_orders", "2", "number")
+            deadline = time.monotonic() + 5
+            while await client.get_int("risk.limits.max_orders") != 2:
+                assert time.monotonic() < deadline, "never found the service at its new port"
+                await asyncio.sleep(0.02)
+        await client.aclose()
