@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from time import perf_counter
 from typing import Any, Generic, Self, TypeVar
 
 import grpc
@@ -34,7 +35,7 @@ from tse_discovery import NoInstancesError, RoundRobin, ServiceCache, ServiceReg
 from tse_interservice._breaker import OPEN, BreakerOpenError, EndpointBreaker
 from tse_interservice._errors import ServiceUnavailableError
 from tse_interservice._settings import ClientSettings
-from tse_interservice._stats import Statistics
+from tse_interservice._stats import MethodStats, Statistics
 from tse_interservice._tracing import Tracing, inject_metadata, rpc_attributes, set_grpc_status
 from tse_models import InstanceStatus, ServiceInstance
 
@@ -80,13 +81,21 @@ HEALTH_CHECK: RpcMethod[health_pb2.HealthCheckRequest, health_pb2.HealthCheckRes
 )
 
 
-class _Endpoint:
-    """One instance of one service: its channel (made on first use), breaker and callables."""
+class _Route:
+    """What a unary call of one method to one endpoint needs, looked up once."""
 
-    __slots__ = (
-        "breaker", "channel", "instance", "service", "span_attributes", "streams", "target",
-        "unary",
-    )  # fmt: skip
+    __slots__ = ("attributes", "call", "stats")
+
+    def __init__(self, call: Any, stats: MethodStats, attributes: dict[str, str | int]) -> None:
+        self.call = call
+        self.stats = stats
+        self.attributes = attributes
+
+
+class _Endpoint:
+    """One instance of one service: its channel (made on first use), breaker and routes."""
+
+    __slots__ = ("breaker", "channel", "instance", "routes", "service", "streams", "target")
 
     def __init__(self, service: str, instance: ServiceInstance, breaker: EndpointBreaker) -> None:
         self.service = service
@@ -94,9 +103,8 @@ class _Endpoint:
         self.target = instance.grpc_target
         self.breaker = breaker
         self.channel: grpc.aio.Channel | None = None
-        self.unary: dict[str, grpc.aio.UnaryUnaryMultiCallable[Any, Any]] = {}
+        self.routes: dict[str, _Route] = {}
         self.streams: dict[str, grpc.aio.UnaryStreamMultiCallable[Any, Any]] = {}
-        self.span_attributes: dict[str, dict[str, str | int]] = {}
 
 
 class InterServiceClientManager:
@@ -147,6 +155,7 @@ class InterServiceClientManager:
         }
         self._selector = RoundRobin(self._instances, cooldown=settings.breaker_reset_timeout)
         self._endpoints: dict[tuple[str, str], _Endpoint] = {}
+        self._by_instance: dict[int, _Endpoint] = {}  # id(ServiceInstance) → its endpoint
         self._seen: dict[str, tuple[ServiceInstance, ...]] = {}
         self._tracing = Tracing(tracer_provider)
         self._timeout = settings.default_timeout
@@ -167,6 +176,7 @@ class InterServiceClientManager:
         if self._cache is not None:
             await self._cache.aclose()
         endpoints, self._endpoints = list(self._endpoints.values()), {}
+        self._by_instance.clear()
         for endpoint in endpoints:
             if endpoint.channel is not None:
                 await endpoint.channel.close()
@@ -209,6 +219,8 @@ class InterServiceClientManager:
         """Close the channels of endpoints of ``service`` that left discovery."""
         self._seen[service] = found
         live = {i.grpc_target for i in found}
+        for ident in [i for i, e in self._by_instance.items() if e.service == service]:
+            del self._by_instance[ident]
         for key in [k for k in self._endpoints if k[0] == service and k[1] not in live]:
             endpoint = self._endpoints.pop(key)
             log.info("%s at %s left discovery; closing its channel", service, endpoint.target)
@@ -222,10 +234,13 @@ class InterServiceClientManager:
             instance = self._selector.pick(service)
         except NoInstancesError as exc:
             raise ServiceUnavailableError(service, None, exc) from None
-        target = instance.grpc_target
-        endpoint = self._endpoints.get((service, target))
-        if endpoint is None:
-            endpoint = self._new_endpoint(service, instance)
+        endpoint = self._by_instance.get(id(instance))
+        if endpoint is None or endpoint.instance is not instance:
+            endpoint = self._endpoints.get((service, instance.grpc_target))
+            if endpoint is None:
+                endpoint = self._new_endpoint(service, instance)
+            endpoint.instance = instance
+            self._by_instance[id(instance)] = endpoint
         return endpoint
 
     def _new_endpoint(self, service: str, instance: ServiceInstance) -> _Endpoint:
@@ -256,16 +271,23 @@ class InterServiceClientManager:
             )
         return endpoint.channel
 
-    def _unary(self, endpoint: _Endpoint, method: RpcMethod[Any, Any]) -> Any:
-        callable_ = endpoint.unary.get(method.path)
-        if callable_ is None:
-            callable_ = endpoint.unary[method.path] = self._channel(endpoint).unary_unary(
+    def _route(self, endpoint: _Endpoint, method: RpcMethod[Any, Any]) -> _Route:
+        route = endpoint.routes.get(method.path)
+        if route is None:
+            call = self._channel(endpoint).unary_unary(
                 method.path,
                 request_serializer=method.request_type.SerializeToString,
                 response_deserializer=method.response_type.FromString,
                 _registered_method=True,  # type: ignore[call-arg]  # as generated stubs do
             )
-        return callable_
+            attributes: dict[str, str | int] = {
+                **rpc_attributes(method.path),
+                "server.address": endpoint.instance.host,
+                "server.port": endpoint.instance.grpc_port,
+            }
+            stats = self.stats.method(endpoint.service, method.name)
+            route = endpoint.routes[method.path] = _Route(call, stats, attributes)
+        return route
 
     # ------------------------------------------------------------------ unary calls
 
@@ -321,7 +343,8 @@ class InterServiceClientManager:
         metadata: Metadata | None,
     ) -> Resp:
         """One attempt: breaker → span → statistics → the RPC."""
-        stats = self.stats.method(endpoint.service, method.name)
+        route = endpoint.routes.get(method.path) or self._route(endpoint, method)
+        stats = route.stats
         breaker = endpoint.breaker
         try:
             ticket = breaker.admit()
@@ -331,23 +354,23 @@ class InterServiceClientManager:
                 endpoint.service, endpoint.target, breaker_open=True
             ) from None
         tracer = self._tracing.tracer() if method.traced else None
-        callable_ = self._unary(endpoint, method)
         # A half-open trial waits for the channel to reconnect (within its deadline) rather
         # than failing at once on a channel still in reconnect backoff.
-        trial = ticket < 0
+        wait_for_ready = True if ticket < 0 else None
         stats.calls += 1
-        start = time.perf_counter()
+        start = perf_counter()
         try:
             if tracer is None:
-                response: Resp = await callable_(
-                    request, timeout=timeout, metadata=metadata, wait_for_ready=trial or None
+                response: Resp = await route.call(
+                    request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
                 )
             else:
-                response = await self._traced(tracer, endpoint, method, callable_, request,
-                                              timeout, metadata, trial)  # fmt: skip
+                response = await self._traced(
+                    tracer, route, method, request, timeout, metadata, wait_for_ready
+                )
         except grpc.aio.AioRpcError as exc:
             code = exc.code()
-            stats.latencies.append(time.perf_counter() - start)
+            stats.latencies.append(perf_counter() - start)
             stats.errors[code.name] += 1
             breaker.record(ticket, code in self._failure_codes)
             raise
@@ -355,40 +378,32 @@ class InterServiceClientManager:
             stats.errors["CANCELLED"] += 1
             breaker.record(ticket, None)
             raise
-        stats.latencies.append(time.perf_counter() - start)
+        stats.latencies.append(perf_counter() - start)
         breaker.record(ticket, False)
         return response
 
     async def _traced(
         self,
         tracer: Tracer,
-        endpoint: _Endpoint,
+        route: _Route,
         method: RpcMethod[Req, Resp],
-        callable_: Any,
         request: Req,
         timeout: float,
         metadata: Metadata | None,
-        trial: bool,
+        wait_for_ready: bool | None,
     ) -> Resp:
         """The RPC in a CLIENT span, its context injected into the metadata.
 
         The span is not made current: nothing runs inside it but the RPC, and skipping the
         context attach/detach keeps tracing cheap.
         """
-        attributes = endpoint.span_attributes.get(method.path)
-        if attributes is None:
-            attributes = endpoint.span_attributes[method.path] = {
-                **rpc_attributes(method.path),
-                "server.address": endpoint.instance.host,
-                "server.port": endpoint.instance.grpc_port,
-            }
-        span = tracer.start_span(method.name, kind=SpanKind.CLIENT, attributes=attributes)
+        span = tracer.start_span(method.name, kind=SpanKind.CLIENT, attributes=route.attributes)
         try:
             carrier: dict[str, str] = {}
             propagate.inject(carrier, context=set_span_in_context(span))
             sent = [*metadata, *carrier.items()] if metadata else list(carrier.items())
-            response: Resp = await callable_(
-                request, timeout=timeout, metadata=sent, wait_for_ready=trial or None
+            response: Resp = await route.call(
+                request, timeout=timeout, metadata=sent, wait_for_ready=wait_for_ready
             )
         except grpc.aio.AioRpcError as exc:
             set_grpc_status(span, exc.code(), exc.details())

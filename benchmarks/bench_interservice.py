@@ -1,0 +1,138 @@
+"""Client manager benchmark: the full call pipeline vs. a bare ``grpc.aio`` stub call.
+
+A child process serves the sample trading engine (``tse_interservice.testing``) on a free
+loopback port. Both sides call ``GetStrategyStatus`` (an echo-sized RPC: a short id in, a
+small status out) with a deadline, each on its own channel with the same options. Prints each
+figure, then (last line) one JSON object of ratios measured in this run:
+
+- ``sequential_vs_bare``: one call at a time, ``manager.call`` (deadline, retry, breaker,
+  statistics; no tracer provider) vs. the bare stub (target <= 1.05).
+- ``sequential_traced_vs_bare``: the same with an OpenTelemetry SDK tracer provider and a
+  no-op exporter: a client span and ``traceparent`` metadata per call (target <= 1.15).
+- ``concurrent64_throughput_vs_bare``: calls per second with 64 concurrent callers, manager
+  vs. bare (target >= 0.90).
+
+Sequential latencies are measured call by call, subject and baseline alternating, and their
+medians (p50) compared; throughput runs in rounds, alternating which goes first, and the median
+round ratio is reported. So drift on a shared machine hits both alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+import grpc
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+from tse_discovery.testing import free_port
+from tse_interservice import CLIENT_CHANNEL_OPTIONS, ClientSettings, InterServiceClientManager
+from tse_interservice._clients import GET_STRATEGY_STATUS
+from tse_interservice.proto import trading_pb2, trading_pb2_grpc
+from tse_interservice.testing import ServerProcess
+
+ROUNDS = 15
+CALLS = 300  # sequential calls per round, each side
+CONCURRENCY = 64
+CONCURRENT_CALLS = 3000  # per round, spread over the callers
+SERVICE = "trading-system-engine"
+REQUEST = trading_pb2.GetStrategyStatusRequest(strategy_id="mm-1")
+
+Call = Callable[[], Awaitable[object]]
+
+
+class NoOpExporter(SpanExporter):
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+async def latencies(subject: Call, baseline: Call) -> tuple[float, float, float]:
+    """p50 latency of subject / p50 of baseline, calls alternating one by one (who goes
+    first alternates too), and both p50s (seconds)."""
+    subjects: list[float] = []
+    bases: list[float] = []
+    clock = time.perf_counter
+    for _ in range(CALLS):  # warm up both
+        await subject()
+        await baseline()
+    for i in range(ROUNDS * CALLS):
+        pair = ((subject, subjects), (baseline, bases))
+        for fn, out in pair if i % 2 else pair[::-1]:
+            start = clock()
+            await fn()
+            out.append(clock() - start)
+    s, b = statistics.median(subjects), statistics.median(bases)
+    return s / b, s, b
+
+
+async def throughput(fn: Call) -> float:
+    per_caller = CONCURRENT_CALLS // CONCURRENCY
+
+    async def caller() -> None:
+        for _ in range(per_caller):
+            await fn()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(CONCURRENCY)))
+    return per_caller * CONCURRENCY / (time.perf_counter() - start)
+
+
+async def compare_throughput(subject: Call, baseline: Call) -> tuple[float, float, float]:
+    """Median of per-round throughput ratios (who goes first alternates), and the median
+    throughputs (calls per second)."""
+    await throughput(subject)  # warm up both
+    await throughput(baseline)
+    ratios, subjects, bases = [], [], []
+    for i in range(ROUNDS):
+        if i % 2:
+            s, b = await throughput(subject), await throughput(baseline)
+        else:
+            b, s = await throughput(baseline), await throughput(subject)
+        ratios.append(s / b)
+        subjects.append(s)
+        bases.append(b)
+    return statistics.median(ratios), statistics.median(subjects), statistics.median(bases)
+
+
+async def main(target: str) -> dict[str, float]:
+    settings = ClientSettings(static_endpoints={SERVICE: [target]})
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(NoOpExporter()))
+    async with (
+        grpc.aio.insecure_channel(target, options=list(CLIENT_CHANNEL_OPTIONS)) as channel,
+        InterServiceClientManager(settings=settings) as manager,
+        InterServiceClientManager(settings=settings, tracer_provider=provider) as traced,
+    ):
+        stub = trading_pb2_grpc.TradingSystemEngineServiceStub(channel)
+
+        async def bare() -> object:
+            return await stub.GetStrategyStatus(REQUEST, timeout=5.0)
+
+        async def managed() -> object:
+            return await manager.call(SERVICE, GET_STRATEGY_STATUS, REQUEST)
+
+        async def managed_traced() -> object:
+            return await traced.call(SERVICE, GET_STRATEGY_STATUS, REQUEST)
+
+        seq, seq_s, seq_b = await latencies(managed, bare)
+        tr, tr_s, tr_b = await latencies(managed_traced, bare)
+        conc, conc_s, conc_b = await compare_throughput(managed, bare)
+    provider.shutdown()
+
+    print(f"sequential: p50 {seq_s * 1e6:.0f} µs vs bare {seq_b * 1e6:.0f} µs")
+    print(f"sequential traced: p50 {tr_s * 1e6:.0f} µs vs bare {tr_b * 1e6:.0f} µs")
+    print(f"{CONCURRENCY} concurrent: {conc_s:.0f} vs bare {conc_b:.0f} calls/s")
+    return {
+        "sequential_vs_bare": round(seq, 3),
+        "sequential_traced_vs_bare": round(tr, 3),
+        "concurrent64_throughput_vs_bare": round(conc, 3),
+    }
+
+
+if __name__ == "__main__":
+    with ServerProcess(free_port(), "bench") as server:
+        print(json.dumps(asyncio.run(main(server.target))))
