@@ -259,3 +259,43 @@ async def test_no_instance_is_service_unavailable() -> None:
             await call(manager)
         assert caught.value.endpoint is None
         assert "no live instance" in str(caught.value)
+
+
+async def test_static_endpoints_are_the_fallback_when_discovery_knows_no_instance(
+    redis_server: RedisServer, engine: tuple[SampleTradingEngine, GrpcServer]
+) -> None:
+    _, static_server = engine
+    settings = ClientSettings(static_endpoints={SERVICE: [f"127.0.0.1:{static_server.port}"]})
+    async with (
+        GrpcServer(SampleTradingEngine("registered"), grace=0) as registered,
+        ServiceRegistry(redis_server.url, heartbeat_interval=0.5, timeout=0.5) as registry,
+        InterServiceClientManager(registry, settings=settings) as manager,
+    ):
+        assert await call(manager) == "a"
+        instance = dataclasses.replace(make_instance(1, SERVICE), grpc_port=registered.port)
+        async with registry.lease(instance):
+            await eventually(lambda: [i.id for i in manager.instances(SERVICE)] == [instance.id])
+            assert {await call(manager) for _ in range(4)} == {"registered"}
+
+
+async def test_streams_fail_as_unavailable_and_an_early_stop_counts_as_nothing() -> None:
+    from tse_interservice import RiskMonitorClient
+    from tse_interservice.testing import SampleRiskMonitor
+
+    dead = f"127.0.0.1:{free_port()}"
+    settings = ClientSettings(static_endpoints={"risk-monitor": [dead]}, breaker_fail_max=1)
+    async with InterServiceClientManager(settings=settings) as manager:
+        with pytest.raises(ServiceUnavailableError):
+            _ = [a async for a in RiskMonitorClient(manager).stream_alerts()]
+        assert manager.breaker_state("risk-monitor", dead) == "open"
+
+    async with GrpcServer(SampleRiskMonitor()) as server:
+        target = f"127.0.0.1:{server.port}"
+        settings = ClientSettings(static_endpoints={"risk-monitor": [target]})
+        async with InterServiceClientManager(settings=settings) as manager:
+            stream = RiskMonitorClient(manager).stream_alerts()
+            first = await anext(stream)
+            await stream.aclose()
+            assert first.alert_id == "a-0"
+            breaker = manager.breaker("risk-monitor", target)
+            assert breaker is not None and (breaker.state, breaker.fail_counter) == ("closed", 0)

@@ -73,3 +73,23 @@ async def test_without_a_tracer_provider_no_context_is_sent() -> None:
     ):
         await TradingSystemEngineClient(manager).get_strategy_status("mm-1")
     assert "traceparent" not in servicer.metadata
+
+
+async def test_a_traced_stream_carries_the_context_too() -> None:
+    from tse_interservice import RiskMonitorClient
+    from tse_interservice.testing import SampleRiskMonitor
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    async with GrpcServer(SampleRiskMonitor(), tracer_provider=provider) as server:
+        target = f"127.0.0.1:{server.port}"
+        settings = ClientSettings(static_endpoints={"risk-monitor": [target]})
+        async with InterServiceClientManager(settings=settings, tracer_provider=provider) as m:
+            alerts = [a async for a in RiskMonitorClient(m).stream_alerts()]
+    assert len(alerts) == 3
+    spans = exporter.get_finished_spans()
+    (client,) = [s for s in spans if s.kind is SpanKind.CLIENT]
+    (server_span,) = [s for s in spans if s.kind is SpanKind.SERVER]
+    assert client.context is not None and server_span.parent is not None
+    assert server_span.parent.span_id == client.context.span_id

@@ -15,7 +15,7 @@ cannot be reached, ``grpc.aio.AioRpcError`` for any other status (e.g. NOT_FOUND
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 
 from tse_interservice._convert import from_proto, to_proto
 from tse_interservice._manager import InterServiceClientManager, RpcMethod
@@ -172,7 +172,7 @@ class RiskMonitorClient(_Client):
 
     async def stream_alerts(
         self, min_severity: AlertSeverity | None = None, *, timeout: float | None = None
-    ) -> AsyncIterator[RiskAlert]:
+    ) -> AsyncGenerator[RiskAlert, None]:
         """Alerts as they are raised, until the caller stops iterating (or ``timeout``
         seconds, default the manager's ``stream_timeout``)."""
         request = risk_pb2.StreamAlertsRequest(min_severity=_severity(min_severity))  # type: ignore[arg-type]

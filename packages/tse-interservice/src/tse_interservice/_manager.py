@@ -7,10 +7,9 @@ deadline → retry → circuit breaker → tracing span → statistics."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter
@@ -36,7 +35,7 @@ from tse_interservice._breaker import OPEN, BreakerOpenError, EndpointBreaker
 from tse_interservice._errors import ServiceUnavailableError
 from tse_interservice._settings import ClientSettings
 from tse_interservice._stats import MethodStats, Statistics
-from tse_interservice._tracing import Tracing, inject_metadata, rpc_attributes, set_grpc_status
+from tse_interservice._tracing import Tracing, rpc_attributes, set_grpc_status
 from tse_models import InstanceStatus, ServiceInstance
 
 log = logging.getLogger(__name__)
@@ -475,7 +474,7 @@ class InterServiceClientManager:
         *,
         timeout: float | None = None,
         metadata: Metadata | None = None,
-    ) -> AsyncIterator[Resp]:
+    ) -> AsyncGenerator[Resp, None]:
         """Call a server-streaming RPC; yields its messages.
 
         The stream is not retried. The breaker admits it and counts its outcome: a failure
@@ -504,42 +503,52 @@ class InterServiceClientManager:
                 response_deserializer=method.response_type.FromString,
             )
         tracer = self._tracing.tracer() if method.traced else None
-        span_cm: contextlib.AbstractContextManager[Any] = (
-            tracer.start_as_current_span(
+        span = None
+        if tracer is not None:  # not made current: a context must not span yields
+            span = tracer.start_span(
                 method.name, kind=SpanKind.CLIENT, attributes=rpc_attributes(method.path)
             )
-            if tracer is not None
-            else contextlib.nullcontext()
-        )
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier, context=set_span_in_context(span))
+            metadata = [*(metadata or ()), *carrier.items()]
         stats.calls += 1
-        recorded = False
-        with span_cm:
-            call = callable_(
-                request,
-                timeout=self.settings.stream_timeout if timeout is None else timeout,
-                metadata=inject_metadata(metadata) if tracer is not None else metadata,
-            )
-            try:
-                async for message in call:
-                    if not recorded:
-                        recorded = True
-                        breaker.record(ticket, False)
-                    yield message
-            except grpc.aio.AioRpcError as exc:
-                stats.errors[exc.code().name] += 1
-                if not recorded:
-                    recorded = True
-                    breaker.record(ticket, exc.code() in self._failure_codes)
-                if exc.code() is _UNAVAILABLE:
-                    raise ServiceUnavailableError(service, endpoint.target, exc) from exc
-                raise
-            finally:
-                if not recorded:
-                    recorded = True
-                    breaker.record(ticket, None)
-                call.cancel()
-        if not recorded:
-            breaker.record(ticket, False)
+        pending = True  # the breaker has not heard of this call yet
+        call = callable_(
+            request,
+            timeout=self.settings.stream_timeout if timeout is None else timeout,
+            metadata=metadata,
+        )
+        try:
+            async for message in call:
+                if pending:
+                    pending = False
+                    breaker.record(ticket, False)
+                yield message
+        except grpc.aio.AioRpcError as exc:
+            code = exc.code()
+            stats.errors[code.name] += 1
+            if span is not None:
+                set_grpc_status(span, code, exc.details())
+            if pending:
+                pending = False
+                breaker.record(ticket, code in self._failure_codes)
+            if code is _UNAVAILABLE:
+                raise ServiceUnavailableError(service, endpoint.target, exc) from exc
+            raise
+        except BaseException:  # the caller stopped iterating or was cancelled: neither
+            if pending:
+                pending = False
+                breaker.record(ticket, None)
+            raise
+        else:
+            if span is not None:
+                set_grpc_status(span, grpc.StatusCode.OK)
+            if pending:
+                breaker.record(ticket, False)
+        finally:
+            call.cancel()
+            if span is not None:
+                span.end()
 
     # ------------------------------------------------------------------ health
 

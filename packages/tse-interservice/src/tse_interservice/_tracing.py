@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import grpc
@@ -67,17 +67,6 @@ def split_method(path: str) -> tuple[str, str]:
 def rpc_attributes(path: str) -> dict[str, str]:
     service, method = split_method(path)
     return {"rpc.system": "grpc", "rpc.service": service, "rpc.method": method}
-
-
-def inject_metadata(
-    metadata: Sequence[tuple[str, str | bytes]] | None,
-) -> list[tuple[str, str | bytes]]:
-    """``metadata`` plus the current trace context (``traceparent``, ``tracestate``)."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    out = list(metadata) if metadata else []
-    out.extend(carrier.items())
-    return out
 
 
 def set_grpc_status(span: trace.Span, code: grpc.StatusCode, details: str | None = None) -> None:
