@@ -94,6 +94,13 @@ async def test_calls_by_name_reach_registered_servers_share_load_and_drop_a_leav
             assert b.calls == calls_b
             assert manager.breaker_state(SERVICE, inst_b.grpc_target) is None  # channel closed
 
+            # with no calls at all, a leaver's channel is closed within the sweep interval
+            async with registry.lease(inst_b):
+                await eventually(lambda: len(manager.instances(SERVICE)) == 2)
+                served = [await call(manager) for _ in range(2)]
+                assert sorted(served) == ["a", "b"]
+            await eventually(lambda: manager.breaker_state(SERVICE, inst_b.grpc_target) is None)
+
 
 async def test_killed_server_opens_the_breaker_then_a_trial_after_restart_closes_it() -> None:
     settings = ClientSettings(

@@ -7,6 +7,7 @@ deadline → retry → circuit breaker → tracing span → statistics."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Sequence
@@ -160,6 +161,7 @@ class InterServiceClientManager:
         self._timeout = settings.default_timeout
         self._failure_codes = settings.breaker_failure_codes
         self._closing: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
         self._started = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -168,10 +170,16 @@ class InterServiceClientManager:
         """Load the registry and start watching it (no-op without a registry)."""
         if not self._started and self._cache is not None:
             await self._cache.start()
+            self._sweeper = asyncio.create_task(self._sweep(), name="interservice sweeper")
         self._started = True
 
     async def aclose(self) -> None:
         """Stop watching and close every channel (in-flight calls are cancelled)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         if self._cache is not None:
             await self._cache.aclose()
         endpoints, self._endpoints = list(self._endpoints.values()), {}
@@ -194,7 +202,7 @@ class InterServiceClientManager:
 
     def instances(self, service: str) -> tuple[ServiceInstance, ...]:
         """The live instances of ``service`` calls may go to (discovery, else static)."""
-        return self._instances(service)
+        return self._lookup(service)
 
     def breaker_state(self, service: str, target: str) -> str | None:
         """``"closed"``, ``"open"`` or ``"half-open"`` for an endpoint used so far, else None."""
@@ -206,10 +214,13 @@ class InterServiceClientManager:
         endpoint = self._endpoints.get((service, target))
         return endpoint.breaker if endpoint else None
 
-    def _instances(self, service: str) -> tuple[ServiceInstance, ...]:
+    def _lookup(self, service: str) -> tuple[ServiceInstance, ...]:
         found = self._cache.instances(service) if self._cache is not None else ()
-        if not found:
-            found = self._static.get(service, ())
+        return found or self._static.get(service, ())
+
+    def _instances(self, service: str) -> tuple[ServiceInstance, ...]:
+        """The selector's source: :meth:`_lookup`, reconciling endpoints on a change."""
+        found = self._lookup(service)
         if found is not self._seen.get(service):
             self._reconcile(service, found)
         return found
@@ -227,6 +238,13 @@ class InterServiceClientManager:
                 task = asyncio.get_running_loop().create_task(endpoint.channel.close(grace=1.0))
                 self._closing.add(task)
                 task.add_done_callback(self._closing.discard)
+
+    async def _sweep(self, interval: float = 1.0) -> None:
+        """Close the channels of endpoints that left discovery, even if nobody calls them."""
+        while True:
+            await asyncio.sleep(interval)
+            for service in list(self._seen):
+                self._instances(service)
 
     def _pick(self, service: str) -> _Endpoint:
         try:
