@@ -1,8 +1,10 @@
 """Client manager benchmark: the full call pipeline vs. a bare ``grpc.aio`` stub call.
 
-A child process serves the sample trading engine (``tse_interservice.testing``) on a free
-loopback port. Both sides call ``GetStrategyStatus`` (an echo-sized RPC: a short id in, a
-small status out) with a deadline, each on its own channel with the same options. Prints each
+A child process (this script with ``--serve PORT``) serves ``GetStrategyStatus`` on a free
+loopback port with a plain ``grpc.aio`` server that answers with a ready-made reply: an
+echo-sized RPC (a short id in, a small status out), so that the client side is what is
+measured. Both sides call it with a deadline, each on its own channel with the same options.
+Prints each
 figure, then (last line) one JSON object of ratios measured in this run:
 
 - ``sequential_vs_bare``: one call at a time, ``manager.call`` (deadline, retry, breaker,
@@ -22,18 +24,27 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import grpc
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
 from tse_discovery.testing import free_port
-from tse_interservice import CLIENT_CHANNEL_OPTIONS, ClientSettings, InterServiceClientManager
+from tse_interservice import (
+    CLIENT_CHANNEL_OPTIONS,
+    ClientSettings,
+    InterServiceClientManager,
+    to_proto,
+)
 from tse_interservice._clients import GET_STRATEGY_STATUS
 from tse_interservice.proto import trading_pb2, trading_pb2_grpc
-from tse_interservice.testing import ServerProcess
+from tse_interservice.testing import NOW
+from tse_models import StrategyState, StrategyStatus
 
 ROUNDS = 15
 CALLS = 300  # sequential calls per round, each side
@@ -133,6 +144,37 @@ async def main(target: str) -> dict[str, float]:
     }
 
 
+class Echo(trading_pb2_grpc.TradingSystemEngineServiceServicer):
+    reply = trading_pb2.GetStrategyStatusResponse(
+        strategy=to_proto(StrategyStatus("mm-1", "market_making", StrategyState.RUNNING, NOW))  # type: ignore[arg-type]
+    )
+
+    async def GetStrategyStatus(  # noqa: N802 - gRPC method name
+        self, request: trading_pb2.GetStrategyStatusRequest, context: Any
+    ) -> trading_pb2.GetStrategyStatusResponse:
+        return self.reply
+
+
+async def serve(port: int) -> None:
+    server = grpc.aio.server()
+    trading_pb2_grpc.add_TradingSystemEngineServiceServicer_to_server(Echo(), server)
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    print("ready", flush=True)
+    await server.wait_for_termination()
+
+
 if __name__ == "__main__":
-    with ServerProcess(free_port(), "bench") as server:
-        print(json.dumps(asyncio.run(main(server.target))))
+    if sys.argv[1:2] == ["--serve"]:
+        asyncio.run(serve(int(sys.argv[2])))
+        sys.exit(0)
+    port = free_port()
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(port)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        print(json.dumps(asyncio.run(main(f"127.0.0.1:{port}"))))
+    finally:
+        child.kill()
+        child.wait()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -37,20 +38,30 @@ _NO_PROVIDER = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
 class Tracing:
     """Finds the tracer to use, lazily, so a provider set after start-up is picked up.
 
+    While no real provider is configured, the global one is looked at again at most once a
+    ``recheck`` seconds, so a call pays a clock read, not a provider lookup.
+
     Args:
         tracer_provider: the provider; None means the global one
             (``opentelemetry.trace.get_tracer_provider()``).
+        recheck: seconds between looks at the global provider while there is none.
     """
 
-    def __init__(self, tracer_provider: TracerProvider | None = None) -> None:
+    def __init__(self, tracer_provider: TracerProvider | None = None, recheck: float = 1.0) -> None:
         self._provider = tracer_provider
         self._tracer: Tracer | None = None
+        self._recheck = recheck
+        self._next_check = 0.0
 
     def tracer(self) -> Tracer | None:
         """The tracer, or None while no real tracer provider is configured."""
         tracer = self._tracer
         if tracer is not None:
             return tracer
+        now = time.monotonic()
+        if now < self._next_check:
+            return None
+        self._next_check = now + self._recheck
         provider = self._provider or trace.get_tracer_provider()
         if isinstance(provider, _NO_PROVIDER):
             return None
