@@ -154,6 +154,16 @@ class Echo(trading_pb2_grpc.TradingSystemEngineServiceServicer):
     ) -> trading_pb2.GetStrategyStatusResponse:
         return self.reply
 
+    async def ListStrategies(  # noqa: N802
+        self, request: trading_pb2.ListStrategiesRequest, context: Any
+    ) -> trading_pb2.ListStrategiesResponse:
+        return trading_pb2.ListStrategiesResponse()
+
+    async def ListPositions(  # noqa: N802
+        self, request: trading_pb2.ListPositionsRequest, context: Any
+    ) -> trading_pb2.ListPositionsResponse:
+        return trading_pb2.ListPositionsResponse()
+
 
 async def serve(port: int) -> None:
     server = grpc.aio.server()
