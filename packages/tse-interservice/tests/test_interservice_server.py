@@ -45,6 +45,10 @@ async def test_health_for_the_server_and_each_service_and_reflection() -> None:
         listed = {s.name async for r in replies for s in r.list_services_response.service}
         assert {ENGINE, "tse.risk.v1.RiskMonitorService", "grpc.health.v1.Health"} <= listed
 
+        await server.mark_not_serving()  # first step of a shutdown: for good
+        await server.set_serving(True)
+        assert await health_of(channel, "") == "NOT_SERVING"
+
 
 async def test_graceful_shutdown_reports_not_serving_drains_then_refuses() -> None:
     server = GrpcServer(SampleTradingEngine(), grace=2.0, drain_delay=0.2)

@@ -391,8 +391,8 @@ class InterServiceClientManager:
             stats.errors[code.name] += 1
             breaker.record(ticket, code in self._failure_codes)
             raise
-        except BaseException:  # cancelled by the caller, or a client-side bug
-            stats.errors["CANCELLED"] += 1
+        except BaseException as exc:  # cancelled by the caller, or a client-side bug
+            stats.errors[_client_side_code(exc)] += 1
             breaker.record(ticket, None)
             raise
         stats.latencies.append(perf_counter() - start)
@@ -594,6 +594,11 @@ class InterServiceClientManager:
         )
         name: str = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
         return name
+
+
+def _client_side_code(exc: BaseException) -> str:
+    """The statistics label of an attempt that ended without a gRPC status."""
+    return "CANCELLED" if isinstance(exc, asyncio.CancelledError) else "CLIENT_ERROR"
 
 
 def _end_ok(span: Span, end_time: int) -> None:

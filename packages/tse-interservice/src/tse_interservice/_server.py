@@ -92,9 +92,11 @@ class GrpcServer:
     seconds to finish; new ones are refused)::
 
         async with GrpcServer(RiskMonitor(), host="0.0.0.0", port=50056) as server:
-            async with registry.lease(instance):  # register once serving
+            async with registry.lease(instance) as lease:  # register once serving
                 await stop_requested.wait()
-        # leaving: deregistered first, then NOT_SERVING, drained and stopped
+                await server.mark_not_serving()
+                await lease.deregister()  # peers drop this instance at once
+        # leaving: drained (``drain_delay``) and stopped (``grace``)
 
     Args:
         services: servicers of ``protos/`` services (bound with :func:`bind`) or
@@ -126,7 +128,7 @@ class GrpcServer:
         self.drain_delay = drain_delay
         self._interceptors = [TracingServerInterceptor(tracer_provider), *interceptors]
         self._options = list(options)
-        self.health: Any = health.aio.HealthServicer()
+        self.health: Any = health.aio.HealthServicer()  # a new one on each start()
         self.port = 0
         self._server: grpc.aio.Server | None = None
 
@@ -147,6 +149,7 @@ class GrpcServer:
         if self._server is not None:
             return self.port
         server = grpc.aio.server(interceptors=self._interceptors, options=self._options)
+        self.health = health.aio.HealthServicer()
         for binding in self.bindings:
             binding.add(binding.servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
@@ -179,13 +182,21 @@ class GrpcServer:
         )
         await self.health.set(service, status)
 
+    async def mark_not_serving(self) -> None:
+        """Report NOT_SERVING for every service, for good (the first step of a shutdown).
+
+        An app that deregisters on shutdown does: ``await server.mark_not_serving()``, then
+        ``await lease.deregister()``, then ``await server.stop()``.
+        """
+        await self.health.enter_graceful_shutdown()
+
     async def stop(self, grace: float | None = None) -> None:
         """NOT_SERVING for every service, wait ``drain_delay``, then stop, giving in-flight
         calls ``grace`` seconds (default: the constructor's). Idempotent."""
         server, self._server = self._server, None
         if server is None:
             return
-        await self.health.enter_graceful_shutdown()
+        await self.mark_not_serving()
         log.info("gRPC server on port %d draining", self.port)
         if self.drain_delay > 0:
             await asyncio.sleep(self.drain_delay)

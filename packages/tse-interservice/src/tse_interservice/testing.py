@@ -20,12 +20,13 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Self
+from typing import IO, Any, Self
 
 import grpc
 
@@ -192,6 +193,7 @@ class ServerProcess:
         self.name = name
         self._timeout = start_timeout
         self._process: subprocess.Popen[str] | None = None
+        self._stderr: IO[str] | None = None
 
     @property
     def target(self) -> str:
@@ -200,9 +202,11 @@ class ServerProcess:
     def start(self) -> None:
         if self._process is not None and self._process.poll() is None:
             return
+        # stderr goes to a file: a pipe nobody reads could fill up and block the child.
+        self._stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by kill()
         process = subprocess.Popen(
             [sys.executable, "-m", "tse_interservice.testing", str(self.port), self.name],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=self._stderr, text=True,
         )  # fmt: skip
         self._process = process
         assert process.stdout is not None
@@ -213,7 +217,8 @@ class ServerProcess:
         line = process.stdout.readline()
         timer.cancel()
         if line.strip() != "ready":
-            err = process.stderr.read() if process.stderr else ""
+            self._stderr.seek(0)
+            err = self._stderr.read()
             self.kill()
             raise RuntimeError(f"server process on port {self.port} did not start: {err}")
 
@@ -223,10 +228,12 @@ class ServerProcess:
             if self._process.poll() is None:
                 os.kill(self._process.pid, signal.SIGKILL)
             self._process.wait(timeout=10)
-            for stream in (self._process.stdout, self._process.stderr):
-                if stream:
-                    stream.close()
+            if self._process.stdout:
+                self._process.stdout.close()
             self._process = None
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
 
     def __enter__(self) -> Self:
         self.start()
