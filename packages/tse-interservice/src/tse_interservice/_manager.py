@@ -371,20 +371,13 @@ class InterServiceClientManager:
                 endpoint.service, endpoint.target, breaker_open=True
             ) from None
         tracer = self._tracing.tracer() if method.traced else None
-        # A half-open trial waits for the channel to reconnect (within its deadline) rather
-        # than failing at once on a channel still in reconnect backoff.
-        wait_for_ready = True if ticket < 0 else None
         stats.calls += 1
         start = perf_counter()
         try:
             if tracer is None:
-                response: Resp = await route.call(
-                    request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
-                )
+                response: Resp = await route.call(request, timeout=timeout, metadata=metadata)
             else:
-                response = await self._traced(
-                    tracer, route, method, request, timeout, metadata, wait_for_ready
-                )
+                response = await self._traced(tracer, route, method, request, timeout, metadata)
         except grpc.aio.AioRpcError as exc:
             code = exc.code()
             stats.latencies.append(perf_counter() - start)
@@ -407,7 +400,6 @@ class InterServiceClientManager:
         request: Req,
         timeout: float,
         metadata: Metadata | None,
-        wait_for_ready: bool | None,
     ) -> Resp:
         """The RPC in a CLIENT span, its context injected into the metadata.
 
@@ -420,9 +412,7 @@ class InterServiceClientManager:
             carrier: dict[str, str] = {}
             propagate.inject(carrier, context=set_span_in_context(span))
             sent = [*metadata, *carrier.items()] if metadata else list(carrier.items())
-            response: Resp = await route.call(
-                request, timeout=timeout, metadata=sent, wait_for_ready=wait_for_ready
-            )
+            response: Resp = await route.call(request, timeout=timeout, metadata=sent)
         except grpc.aio.AioRpcError as exc:
             set_grpc_status(span, exc.code(), exc.details())
             span.end()
