@@ -306,3 +306,23 @@ async def test_streams_fail_as_unavailable_and_an_early_stop_counts_as_nothing()
             assert first.alert_id == "a-0"
             breaker = manager.breaker("risk-monitor", target)
             assert breaker is not None and (breaker.state, breaker.fail_counter) == ("closed", 0)
+
+
+async def test_a_trial_on_a_still_dead_instance_fails_over_at_once(
+    engine: tuple[SampleTradingEngine, GrpcServer],
+) -> None:
+    _, server = engine
+    dead = f"127.0.0.1:{free_port()}"
+    settings = ClientSettings(
+        static_endpoints={SERVICE: [dead, f"127.0.0.1:{server.port}"]},
+        breaker_fail_max=1, breaker_reset_timeout=0.3, max_attempts=2,
+    )  # fmt: skip
+    async with InterServiceClientManager(settings=settings) as manager:
+        assert [await call(manager) for _ in range(2)] == ["a", "a"]
+        assert manager.breaker_state(SERVICE, dead) == "open"
+        await asyncio.sleep(0.35)
+        start = time.perf_counter()
+        assert [await call(manager) for _ in range(2)] == ["a", "a"]  # one went via a trial
+        assert time.perf_counter() - start < 0.25
+        transitions = manager.stats.as_dict()[SERVICE]["endpoints"][dead]["transitions"]
+        assert transitions == {"closed->open": 1, "open->half-open": 1, "half-open->open": 1}
