@@ -485,9 +485,11 @@ class InterServiceClientManager:
     ) -> AsyncGenerator[Resp, None]:
         """Call a server-streaming RPC; yields its messages.
 
-        The stream is not retried. The breaker admits it and counts its outcome: a failure
-        code before or during the stream is a failure; the first message or a clean end is a
-        success; the caller closing the iterator early counts as neither.
+        The stream is not retried. The breaker admits it and counts its outcome once: the
+        first message (or a clean end) is a success; a failure code before the first message
+        is a failure; the caller closing the iterator before that counts as neither. Errors
+        after the first message reach the caller (UNAVAILABLE as ``ServiceUnavailableError``)
+        and the statistics, not the breaker.
 
         Args:
             timeout: seconds the stream may stay open (default ``settings.stream_timeout``).
