@@ -83,7 +83,7 @@ async def measure(url: str) -> dict[str, float]:
         client.invalidate(KEY)
         return await client.get(KEY)
 
-    mis, mis_s, mis_b = await ratio(miss, bare_miss, calls=200, rounds=15)
+    mis, mis_s, mis_b = await ratio(miss, bare_miss, calls=200, rounds=31)
     await http.aclose()
     await client.aclose()
     print(f"cached get       {hit_s * 1e6:8.2f} µs   TTLCache[key] {hit_b * 1e6:8.2f} µs")
