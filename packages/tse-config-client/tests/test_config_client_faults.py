@@ -231,3 +231,15 @@ async def test_arbitrary_json_never_crashes_or_passes_as_a_value(body: Any) -> N
     with pytest.raises(ConfigurationError):
         await config.get(KEY)
     await config.aclose()
+
+
+async def test_without_retries_the_error_names_the_real_cause() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    transport, seen = fake_service(refuse)
+    config = client(transport, retry_attempts=1)
+    with pytest.raises(ConfigurationError, match="after 1 attempts: ConnectError") as failure:
+        await config.get(KEY)
+    assert isinstance(failure.value.cause, httpx.ConnectError) and len(seen) == 1
+    await config.aclose()

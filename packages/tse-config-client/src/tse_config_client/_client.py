@@ -65,7 +65,6 @@ class _Entry:
     fetched_at: float  # time.monotonic()
     fresh_until: float  # fetched_at + jittered TTL; -inf once invalidated
     stale_until: float  # fetched_at + TTL + max_stale: the cache drops it then
-    typed: dict[str, Any]  # parsed values by accessor name
 
 
 class ConfigurationServiceClient:
@@ -448,7 +447,7 @@ class ConfigurationServiceClient:
     def _store(self, value: ConfigurationValue) -> _Entry:
         now = time.monotonic()
         ttl = self._ttl * (1 - self._ttl_jitter * random.random())
-        entry = _Entry(value, now, now + ttl, now + ttl + self._max_stale, {})
+        entry = _Entry(value, now, now + ttl, now + ttl + self._max_stale)
         self._cache[value.key] = entry
         return entry
 
@@ -462,8 +461,8 @@ class ConfigurationServiceClient:
         """
         try:
             return await self._attempt(url, params)
-        except _TransientError:
-            pass
+        except _TransientError as exc:
+            failed: BaseException = exc
         except httpx.HTTPError as exc:
             raise self._fail(
                 ConfigurationError(f"request failed: {exc!r}", key=key, url=url, cause=exc)
@@ -478,9 +477,8 @@ class ConfigurationServiceClient:
             try:
                 return await retrying(self._attempt, url, params)
             except (_TransientError, httpx.HTTPError) as exc:
-                cause: BaseException = exc.__cause__ or exc
-        else:
-            cause = _TransientError("no retries")
+                failed = exc
+        cause = failed.__cause__ or failed
         error = ConfigurationError(
             f"configuration service unreachable after {self._retry_attempts} attempts: "
             f"{cause!r}",
