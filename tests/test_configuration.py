@@ -271,6 +271,10 @@ async def test_malformed_stored_entries_do_not_crash_the_service(
         assert bad.status_code == 500 and "malformed" in bad.json()["error"]
         listing = await http.get("/api/v1/configuration", params={"prefix": "risk."})
         assert [i["key"] for i in listing.json()["items"]] == ["risk.good"]
+        assert (await put(service, "risk.good", "2", "number")).status_code == 200  # replaced
+        mended = await put(service, "risk.bad", "3", "number")  # a write mends a bad entry
+        assert mended.status_code == 200
+        assert (await http.get("/api/v1/configuration/risk.bad")).json()["value"] == "3"
         async with ConfigurationServiceClient(service.url, subscribe=False) as client:
             with pytest.raises(ConfigurationError, match="500"):
                 await client.get("risk.worse")

@@ -179,10 +179,9 @@ class ConfigurationApi:
             value = ConfigurationValue(key, raw_value, kind, environment, datetime.now(UTC))
         except ModelValidationError as exc:
             raise HttpError(400, f"{key}: {exc.reason}") from None
-        existed = await self.store.get(key, environment) is not None
-        await self.store.put(value)
+        created = await self.store.put(value)
         log.info("%s %s = %r (%s)", environment.value, key, raw_value, kind.value)
-        return JSONResponse(value.to_dict(), 200 if existed else 201)
+        return JSONResponse(value.to_dict(), 201 if created else 200)
 
     async def delete_value(self, request: Request) -> Response:
         self._authorize(request)

@@ -118,13 +118,14 @@ class ConfigStore:
                 log.warning("skipping %s in %s: %s", key, environment.value, exc)
         return values
 
-    async def put(self, value: ConfigurationValue) -> None:
-        """Store ``value`` and publish the change."""
+    async def put(self, value: ConfigurationValue) -> bool:
+        """Store ``value`` and publish the change; True when the key was new."""
         change = Change("put", value.key, value.environment, value)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(self.hash_key(value.environment), value.key, self._encode(value))
             pipe.publish(self.channel, change.to_json())
-            await pipe.execute()
+            added, _ = await pipe.execute()
+        return bool(added)
 
     async def delete(self, key: str, environment: Environment) -> bool:
         """Remove ``key``; True when it existed. Publishes the change if it did."""
