@@ -190,12 +190,7 @@ class ConfigurationServiceClient:
                 after retries. Without it, the failure is logged as a warning.
         """
         try:
-            url = await self._url("/api/v1/health")
-            response = await self._send(url, key=None)
-            if response.status_code != 200:
-                raise ConfigurationError(
-                    f"health check answered {response.status_code}", key=None, url=url
-                )
+            await self.check()
         except ConfigurationError as exc:
             if self._fail_fast:
                 raise
@@ -203,6 +198,20 @@ class ConfigurationServiceClient:
             self._mark_unavailable(exc)
         if self._subscribe and self._follower is None:
             self._follower = asyncio.create_task(self._follow_changes(), name="config changes")
+
+    async def check(self) -> None:
+        """Ask the service's ``GET /api/v1/health`` (with the client's retries and timeout),
+        e.g. for a readiness probe. It bypasses the unavailability backoff.
+
+        Raises:
+            ConfigurationError: the service could not be reached or did not answer 200.
+        """
+        url = await self._url("/api/v1/health")
+        response = await self._send(url, key=None)
+        if response.status_code != 200:
+            raise ConfigurationError(
+                f"health check answered {response.status_code}", key=None, url=url
+            )
 
     async def aclose(self) -> None:
         """Stop the change stream and background refreshes and close the HTTP client."""

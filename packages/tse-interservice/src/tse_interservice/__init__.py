@@ -22,7 +22,12 @@ from tse_interservice._clients import (
 )
 from tse_interservice._convert import PROTO_MESSAGES, from_proto, to_proto
 from tse_interservice._errors import ServiceUnavailableError
-from tse_interservice._manager import HEALTH_CHECK, InterServiceClientManager, RpcMethod
+from tse_interservice._manager import (
+    HEALTH_CHECK,
+    HealthProbe,
+    InterServiceClientManager,
+    RpcMethod,
+)
 from tse_interservice._server import SERVER_OPTIONS, GrpcServer, ServiceBinding, bind
 from tse_interservice._settings import BREAKER_FAILURE_CODES, CLIENT_CHANNEL_OPTIONS, ClientSettings
 from tse_interservice._stats import Statistics
@@ -42,6 +47,7 @@ __all__ = [
     "ClientSettings",
     "EndpointBreaker",
     "GrpcServer",
+    "HealthProbe",
     "InterServiceClientManager",
     "RiskMonitorClient",
     "RpcMethod",

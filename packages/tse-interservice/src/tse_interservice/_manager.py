@@ -587,6 +587,50 @@ class InterServiceClientManager:
         name: str = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
         return name
 
+    async def probe(
+        self, service: str, *, grpc_service: str = "", timeout: float | None = None
+    ) -> HealthProbe:
+        """:meth:`health`, saying which instance answered and how fast (one attempt, no
+        retry: for readiness probes and peer tables).
+
+        Returns:
+            a :class:`HealthProbe`.
+
+        Raises:
+            ServiceUnavailableError, grpc.aio.AioRpcError: as for :meth:`call`.
+        """
+        endpoint = self._pick(service)
+        request = health_pb2.HealthCheckRequest(service=grpc_service)
+        started = time.perf_counter()
+        try:
+            reply = await self._attempt(
+                endpoint, HEALTH_CHECK, request, self._timeout if timeout is None else timeout,
+                None,
+            )  # fmt: skip
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() is _UNAVAILABLE:
+                raise ServiceUnavailableError(service, endpoint.target, exc) from exc
+            raise
+        status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+        return HealthProbe(service, endpoint.instance, status, time.perf_counter() - started)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthProbe:
+    """One health check of one instance.
+
+    Attributes:
+        service: discovery name asked for.
+        instance: the instance that answered.
+        status: ``"SERVING"``, ``"NOT_SERVING"``, ``"SERVICE_UNKNOWN"`` or ``"UNKNOWN"``.
+        latency: seconds, the call's round trip.
+    """
+
+    service: str
+    instance: ServiceInstance
+    status: str
+    latency: float
+
 
 def _client_side_code(exc: BaseException) -> str:
     """The statistics label of an attempt that ended without a gRPC status."""

@@ -1,0 +1,48 @@
+"""Logs: one JSON object per line (``LOG_FORMAT=json``) or plain text (``console``)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+_CONSOLE = "%(asctime)s %(levelname)s %(name)s [{service}/{instance}]: %(message)s"
+
+
+def configure_logging(
+    level: str = "INFO", fmt: str = "json", *, service: str = "", instance: str = ""
+) -> None:
+    """Send the root logger's records to stderr, replacing its handlers.
+
+    JSON records carry ``timestamp`` (RFC 3339), ``level``, ``logger``, ``message``,
+    ``service`` and ``instance``, plus ``exc_info`` when there is one and any ``extra=``.
+
+    Args:
+        level: a :mod:`logging` level name.
+        fmt: ``"json"`` or ``"console"``.
+        service, instance: stamped on every record.
+
+    Raises:
+        ValueError: an unknown level or format.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "{levelname}{name}{message}",
+                style="{",
+                rename_fields={"levelname": "level", "name": "logger"},
+                static_fields={"service": service, "instance": instance},
+                timestamp=True,
+            )
+        )
+    elif fmt == "console":
+        handler.setFormatter(logging.Formatter(_CONSOLE.format(service=service, instance=instance)))
+    else:
+        raise ValueError(f"log format must be 'json' or 'console', got {fmt!r}")
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())

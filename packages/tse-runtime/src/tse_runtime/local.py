@@ -1,0 +1,274 @@
+"""Services as local child processes: for ``make demo``, end-to-end tests and chaos.
+
+Each service runs in its own process group (session), so stopping it also stops anything it
+spawned (a ``uv run`` wrapper's child, say) and a Ctrl-C in the terminal reaches only the
+supervisor, which then stops the services in order.
+
+:class:`LocalStack` starts a private Redis, the configuration service and the three
+services on free ports and waits until every one is ready::
+
+    with LocalStack(Path("run")) as stack:
+        stack.wait_ready()
+        print(stack.services["risk-monitor"].http_url)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Self
+
+from tse_discovery.testing import RedisServer, free_port
+
+#: The services of the workspace: discovery name → module that runs it (``python -m``).
+SERVICE_MODULES: dict[str, str] = {
+    "configuration-service": "configuration_service",
+    "trading-system-engine": "trading_system_engine",
+    "risk-monitor": "risk_monitor",
+    "test-coordinator": "test_coordinator",
+}
+
+
+class ServiceProcessError(RuntimeError):
+    """A service process exited or did not get ready in time; the message quotes its log."""
+
+
+@dataclass
+class ServiceProcess:
+    """One service as a child process.
+
+    Attributes:
+        name: discovery name (also the default instance name).
+        argv: the command, e.g. ``[sys.executable, "-m", "risk_monitor"]``.
+        env: environment variables added to the supervisor's own.
+        http_port, grpc_port: where it listens (0: none).
+        log_path: where its stdout and stderr go.
+    """
+
+    name: str
+    argv: Sequence[str]
+    env: Mapping[str, str]
+    http_port: int
+    grpc_port: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    started_at: float = field(default=0.0, init=False)
+    """``time.monotonic()`` at the last :meth:`start`."""
+    _log: IO[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def grpc_target(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> None:
+        """Spawn it (no-op while it runs)."""
+        if self.running:
+            return
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("ab")
+        self.started_at = time.monotonic()
+        self.process = subprocess.Popen(
+            list(self.argv),
+            env={**os.environ, **self.env},
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def signal(self, sig: signal.Signals) -> None:
+        """Send ``sig`` to its whole process group (no-op when it is not running)."""
+        if self.running and self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL.
+
+        Returns:
+            the exit code (negative: killed by that signal), or None if it never ran.
+        """
+        if self.process is None:
+            return None
+        self.signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self.process.wait()
+        self._close_log()
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL the process group and reap it."""
+        if self.process is not None:
+            self.signal(signal.SIGKILL)
+            # the group may be gone already while the leader is a zombie; make sure
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+            self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def http_get(self, path: str, timeout: float = 2.0) -> tuple[int, Any]:
+        """``GET path`` of its HTTP side: (status, decoded JSON body).
+
+        Raises:
+            OSError: it does not answer.
+        """
+        try:
+            with urllib.request.urlopen(self.http_url + path, timeout=timeout) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def wait_ready(self, timeout: float = 20.0, path: str = "/api/v1/ready") -> float:
+        """Poll ``path`` until it answers 200.
+
+        Returns:
+            seconds since :meth:`start`.
+
+        Raises:
+            ServiceProcessError: it exited, or was not ready within ``timeout``; the
+                message has the end of its log.
+        """
+        deadline = time.monotonic() + timeout
+        last: object = "no answer"
+        while time.monotonic() < deadline:
+            if not self.running:
+                code = self.process.returncode if self.process else None
+                raise ServiceProcessError(f"{self.name} exited with {code}{self.log_tail()}")
+            try:
+                status, body = self.http_get(path, timeout=1.0)
+                if status == 200:
+                    return time.monotonic() - self.started_at
+                last = body
+            except OSError as exc:
+                last = exc
+            time.sleep(0.02)
+        raise ServiceProcessError(
+            f"{self.name} not ready within {timeout:g}s: {last}{self.log_tail()}"
+        )
+
+    def log_tail(self, lines: int = 15) -> str:
+        """The last lines of its log, indented, for error messages."""
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return ""
+        return "".join(f"\n    {line}" for line in text)
+
+
+class LocalStack:
+    """A private Redis, the configuration service and the three services, on free ports.
+
+    Args:
+        workdir: where logs go (``<workdir>/<service>.log``).
+        services: which services to run besides the configuration service, in start order.
+        env: more environment variables for every service.
+        python: the interpreter that runs them (default: this one).
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        services: Sequence[str] = ("trading-system-engine", "risk-monitor", "test-coordinator"),
+        env: Mapping[str, str] | None = None,
+        python: str = sys.executable,
+    ) -> None:
+        self.workdir = workdir
+        self.redis = RedisServer()
+        config = self._process("configuration-service", python, env, grpc=False)
+        self.services: dict[str, ServiceProcess] = {"configuration-service": config}
+        shared = {"CONFIGURATION_SERVICE_URL": config.http_url, **(env or {})}
+        for name in services:
+            self.services[name] = self._process(name, python, shared, grpc=True)
+
+    def _process(
+        self, name: str, python: str, env: Mapping[str, str] | None, *, grpc: bool
+    ) -> ServiceProcess:
+        http_port, grpc_port = free_port(), (free_port() if grpc else 0)
+        variables = {
+            "SERVICE_NAME": name,
+            "REDIS_URL": self.redis.url,
+            "HTTP_PORT": str(http_port),
+            "HOST": "127.0.0.1",
+            "HEALTH_CHECK_INTERVAL": "1",
+            "LOG_FORMAT": "json",
+            "ENVIRONMENT": "development",
+            **({"GRPC_PORT": str(grpc_port)} if grpc else {}),
+            **(env or {}),
+        }
+        return ServiceProcess(
+            name=name,
+            argv=[python, "-m", SERVICE_MODULES[name]],
+            env=variables,
+            http_port=http_port,
+            grpc_port=grpc_port,
+            log_path=self.workdir / f"{name}.log",
+        )
+
+    def start(self) -> None:
+        """Start Redis, then every service (without waiting for them)."""
+        self.redis.start()
+        for process in self.services.values():
+            process.start()
+
+    def wait_ready(self, timeout: float = 30.0) -> dict[str, float]:
+        """Wait until every service is ready.
+
+        Returns:
+            service → seconds from its spawn to ready.
+
+        Raises:
+            ServiceProcessError: one exited or was late.
+        """
+        return {name: p.wait_ready(timeout) for name, p in self.services.items()}
+
+    def stop(self, timeout: float = 10.0) -> dict[str, int | None]:
+        """SIGTERM every service (last started first), then stop Redis.
+
+        Returns:
+            service → exit code.
+        """
+        codes = {name: p.stop(timeout) for name, p in reversed(self.services.items())}
+        self.redis.stop()
+        return codes
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
