@@ -1,5 +1,6 @@
 # Trading Ecosystem Simulation: Python workspace.
 #   make demo    the main job          make test    every test of the workspace
+#   make up      the services, until Ctrl-C
 #   make lint    ruff + mypy --strict  make proto   regenerate gRPC code from protos/
 #   make build   one wheel per package into dist/
 #   make bench   benchmarks            make test PYTHON=3.13   tests on another Python
@@ -27,10 +28,10 @@ PY = $(shell for c in python$(PYTHON) $$(pyenv root 2>/dev/null)/versions/$(PYTH
 RUN = $(UV) run --locked --python $(or $(PY),$(PYTHON))
 PACKAGES = $(notdir $(wildcard packages/*))
 
-.PHONY: help setup test lint proto build bench demo clean
+.PHONY: help setup test lint proto build bench demo up clean
 
 help:
-	@sed -n '2,5p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,6p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -59,8 +60,10 @@ bench: setup
 	for b in "$${benches[@]}"; do echo "== $$b"; $(RUN) python "$$b"; done
 
 demo: setup
-	@echo "The demo arrives with the services (issue: the three services and make demo)."
-	@echo "For now: the workspace is installed; 'make test' runs every test."
+	$(RUN) python scripts/demo.py
+
+up: setup
+	$(RUN) python scripts/demo.py --up
 
 clean:
 	rm -rf dist .venv .venv-* .pytest_cache .mypy_cache .ruff_cache .hypothesis
