@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -205,7 +206,12 @@ class LocalStack:
     ) -> None:
         self.workdir = workdir
         self.redis = RedisServer()
-        config = self._process("configuration-service", python, env, grpc=False)
+        self.admin_token = secrets.token_hex(16)
+        """Bearer token of the configuration service's writes."""
+        config = self._process(
+            "configuration-service", python,
+            {"CONFIG_ADMIN_TOKEN": self.admin_token, **(env or {})}, grpc=False,
+        )  # fmt: skip
         self.services: dict[str, ServiceProcess] = {"configuration-service": config}
         shared = {"CONFIGURATION_SERVICE_URL": config.http_url, **(env or {})}
         for name in services:
@@ -259,7 +265,7 @@ class LocalStack:
             service → exit code.
         """
         codes = {name: p.stop(timeout) for name, p in reversed(self.services.items())}
-        self.redis.stop()
+        self.redis.__exit__(None, None, None)  # stops it and removes its directory
         return codes
 
     def __enter__(self) -> Self:
