@@ -184,7 +184,7 @@ class ServiceRegistry:
                     backoff = 0.05
                 except TRANSIENT as exc:
                     log.warning("registry watch lost Redis (%s); retrying in %.2fs", exc, backoff)
-                    await pubsub.reset()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
                     pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, max(resync_interval, 1.0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Generator
 
 import uvicorn
@@ -52,14 +53,23 @@ class HttpServer:
         Raises:
             OSError: the address could not be bound.
         """
+        # Bind here: a bind failure inside uvicorn would raise SystemExit in its task.
+        family = socket.getaddrinfo(self.host or None, self.port, type=socket.SOCK_STREAM,
+                                    flags=socket.AI_PASSIVE)[0][0]  # fmt: skip
+        try:
+            sock = socket.create_server((self.host, self.port), family=family, backlog=2048)
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot serve HTTP on {self.host}:{self.port}: "
+                          f"{exc.strerror}") from exc  # fmt: skip
+        self.port = sock.getsockname()[1]
         server = self._server = _Server(self._config)
-        self._serving = asyncio.create_task(server.serve(), name=f"http :{self.port}")
+        self._serving = asyncio.create_task(server.serve([sock]), name=f"http :{self.port}")
         while not server.started:
-            if self._serving.done():  # bind failed; uvicorn logged why
+            if self._serving.done():
+                sock.close()
                 self._server = self._serving = None
                 raise OSError(f"cannot serve HTTP on {self.host}:{self.port}")
             await asyncio.sleep(0.005)
-        self.port = server.servers[0].sockets[0].getsockname()[1]
         return self.port
 
     async def wait(self) -> None:
