@@ -84,7 +84,7 @@ async def test_each_service_is_registered_with_the_design_fields(
     for name in ["configuration-service", *GRPC_SERVICES]:
         process = stack.services[name]
         assert await redis_client.smembers(f"service_index:{name}") == {name}
-        record = json.loads(await redis_client.get(f"services:{name}:{name}"))
+        record = json.loads(await redis_client.get(f"services:{name}:{name}") or "null")
         assert set(record) == {
             "id", "name", "version", "host", "grpc_port", "http_port", "status", "metadata",
             "last_seen", "registered_at",
@@ -163,16 +163,17 @@ async def test_engine_killed_then_restarted_recovers_without_touching_the_risk_m
 
     took = await _eventually(unready, 10.0, "the risk monitor reports not-ready")
     print(f"\nrisk monitor not-ready {took * 1000:.0f} ms after the engine's SIGKILL")
-    status, body = monitor.http_get("/api/v1/ready")
+    _, body = monitor.http_get("/api/v1/ready")
     assert body["failing"] == ["trading-system-engine"]
-    # Report calls fail (UNAVAILABLE), and fast once the monitor's breaker is open.
+    # Report calls fail (the monitor is up: FAILED_PRECONDITION, not UNAVAILABLE), and fast
+    # once the monitor's breaker for the engine is open.
     durations = []
     for _ in range(8):
         start = time.perf_counter()
         with pytest.raises(grpc.aio.AioRpcError) as failed:
             await risk.get_risk_report(timeout=5.0)
         durations.append(time.perf_counter() - start)
-        assert failed.value.code() is grpc.StatusCode.UNAVAILABLE
+        assert failed.value.code() is grpc.StatusCode.FAILED_PRECONDITION
     print(f"failed report calls (ms): {[round(d * 1000, 1) for d in durations]}")
     assert max(durations[-3:]) < 0.5
 

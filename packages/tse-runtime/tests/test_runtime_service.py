@@ -56,7 +56,9 @@ async def test_registers_with_bound_ports_and_serves_health(
     engine: ServiceRuntime, redis_server: RedisServer
 ) -> None:
     client = aioredis.Redis.from_url(redis_server.url)
-    record = json.loads(await client.get("services:trading-system-engine:trading-system-engine"))
+    record = json.loads(
+        await client.get("services:trading-system-engine:trading-system-engine") or "null"
+    )
     await client.aclose()
     assert engine.grpc is not None and engine.http is not None
     assert record["grpc_port"] == engine.grpc.port > 0

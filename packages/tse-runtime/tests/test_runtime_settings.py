@@ -55,7 +55,7 @@ def test_bad_values_are_refused_with_one_line_naming_the_variable(
     field: str, value: object, named: str
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        Settings(**{field: value})
+        Settings.model_validate({field: value})
     line = settings_error("risk-monitor", refused.value)
     assert "\n" not in line
     assert line.startswith("risk-monitor: invalid settings: ") and named in line

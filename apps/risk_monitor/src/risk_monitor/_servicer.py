@@ -18,6 +18,8 @@ from tse_models import AlertSeverity, ConfigurationValue, RiskReport
 log = logging.getLogger("risk_monitor")
 Context = grpc.aio.ServicerContext[Any, Any]
 
+_DEPENDENCY_DOWN = grpc.StatusCode.FAILED_PRECONDITION
+
 _SEVERITY = {
     risk_pb2.ALERT_SEVERITY_INFO: AlertSeverity.INFO,
     risk_pb2.ALERT_SEVERITY_WARNING: AlertSeverity.WARNING,
@@ -30,8 +32,10 @@ class RiskMonitorService(risk_pb2_grpc.RiskMonitorServiceServicer):
     configuration service (cached, updated on change; stale or default values when it is
     down), then checks them with :class:`RiskMonitor`.
 
-    A report fails with UNAVAILABLE when the engine cannot be reached (at once while its
-    circuit breaker is open), never with a made-up report.
+    A report fails with FAILED_PRECONDITION when the engine cannot be reached or fails (at
+    once while its circuit breaker is open), never with a made-up report. Not UNAVAILABLE:
+    this service is up, and callers must not retry it or open their breaker on it because a
+    service behind it is down.
     """
 
     def __init__(
@@ -73,9 +77,12 @@ class RiskMonitorService(risk_pb2_grpc.RiskMonitorServiceServicer):
         try:
             report = await self.build_report()
         except ServiceUnavailableError as exc:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, f"no positions: {exc}")
+            await context.abort(_DEPENDENCY_DOWN, f"no positions: {exc}")
         except grpc.aio.AioRpcError as exc:
-            await context.abort(exc.code(), f"trading-system-engine: {exc.details()}")
+            await context.abort(
+                _DEPENDENCY_DOWN, f"no positions: trading-system-engine answered "
+                f"{exc.code().name}: {exc.details()}",
+            )  # fmt: skip
         return risk_pb2.GetRiskReportResponse(report=to_proto(report))  # type: ignore[arg-type]
 
     async def ListAlerts(  # noqa: N802
