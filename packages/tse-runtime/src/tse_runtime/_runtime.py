@@ -80,7 +80,10 @@ class ServiceRuntime:
         )
         self.clients = InterServiceClientManager(
             self.registry,
-            settings=client_settings or ClientSettings(default_timeout=2.0),
+            settings=client_settings
+            or ClientSettings(
+                default_timeout=s.peer_timeout, breaker_reset_timeout=s.breaker_reset_timeout
+            ),
             tracer_provider=tracer_provider,
         )
         self.metrics = CollectorRegistry()

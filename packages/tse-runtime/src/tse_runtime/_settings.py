@@ -46,6 +46,10 @@ class ServiceSettings(BaseSettings):
     )
     redis_timeout: float = Field(2.0, gt=0, description="seconds per Redis call")
     ready_timeout: float = Field(1.0, gt=0, description="seconds per readiness probe")
+    peer_timeout: float = Field(2.0, gt=0, description="default deadline of calls to peers, s")
+    breaker_reset_timeout: float = Field(
+        2.0, gt=0, description="seconds a peer's open circuit breaker waits before a trial call"
+    )
     shutdown_grace: float = Field(5.0, ge=0, description="seconds in-flight calls may finish")
     drain_delay: float = Field(0.0, ge=0, description="seconds NOT_SERVING before stopping")
 
