@@ -284,7 +284,7 @@ async def test_malformed_stored_entries_do_not_crash_the_service(
 async def test_redis_down_gives_503_and_not_ready(config_service: ServiceFactory) -> None:
     with RedisServer() as private:
         async with (
-            config_service(redis_url=private.url, config_redis_timeout=0.5) as service,
+            config_service(redis_url=private.url, redis_timeout=0.5) as service,
             httpx.AsyncClient(base_url=service.url, timeout=5) as http,
         ):
             assert (await http.get("/api/v1/ready")).status_code == 200

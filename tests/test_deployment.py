@@ -1,5 +1,4 @@
-"""The deployment files keep DESIGN.md's contracts (they cannot be run here: no Docker engine).
-"""
+"""The deployment files keep DESIGN.md's contracts (they cannot be run here: no Docker engine)."""
 
 from __future__ import annotations
 

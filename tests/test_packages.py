@@ -15,9 +15,7 @@ from tests._workspace import ROOT, Member, library_members, normalise
 
 MEMBERS = library_members()
 _MEMBER_BY_IMPORT = {m.import_name: m.name for m in MEMBERS}
-EXPECTED = {
-    "tse-models", "tse-discovery", "tse-config-client", "tse-interservice", "tse-runtime"
-}
+EXPECTED = {"tse-models", "tse-discovery", "tse-config-client", "tse-interservice", "tse-runtime"}
 ALLOWED_INTERNAL = {  # DESIGN.md: dependency direction
     "tse-models": set(),
     "tse-discovery": {"tse-models"},

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Generator
 from typing import Self
 
-import uvicorn
 from redis.asyncio import Redis
 
 from configuration_service._http import RequestCounter, create_app
@@ -18,19 +16,9 @@ from configuration_service._settings import Settings
 from configuration_service._store import TRANSIENT_STORE_ERRORS, ConfigStore
 from tse_discovery import Lease, ServiceRegistry
 from tse_models import ConfigurationValue, InstanceStatus, ServiceInstance, utc_now
+from tse_runtime import HttpServer
 
 log = logging.getLogger("configuration_service")
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the process's owner (``main``) handles
-    SIGTERM and SIGINT and calls :meth:`ConfigurationService.stop`, which deregisters, ends
-    the change streams and then drains. (uvicorn's handlers would re-raise the signal after
-    shutdown, so the process would not exit 0.)"""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
 
 
 class ConfigurationService:
@@ -51,18 +39,17 @@ class ConfigurationService:
         self.redis = Redis.from_url(
             settings.redis_url,
             decode_responses=True,
-            socket_timeout=settings.config_redis_timeout,
-            socket_connect_timeout=settings.config_redis_timeout,
+            socket_timeout=settings.redis_timeout,
+            socket_connect_timeout=settings.redis_timeout,
         )
         self.store = ConfigStore(self.redis, prefix=settings.config_redis_prefix)
         self.hub = ChangeHub(self.redis, self.store.channel)
         self._registry = ServiceRegistry(
             settings.redis_url,
             heartbeat_interval=settings.health_check_interval,
-            timeout=settings.config_redis_timeout,
+            timeout=settings.redis_timeout,
         )
-        self._server: _Server | None = None
-        self._serving: asyncio.Task[None] | None = None
+        self._http: HttpServer | None = None
         self._seeding: asyncio.Task[None] | None = None
         self._lease: Lease | None = None
         self.port = settings.http_port
@@ -78,23 +65,12 @@ class ConfigurationService:
         s = self.settings
         seed = load_seed(s.config_seed_file) if s.config_seed_file else []
         await self.hub.start()
-        config = uvicorn.Config(
-            self.requests,
-            host=s.host,
-            port=s.http_port,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=5,
-        )
-        server = self._server = _Server(config)
-        self._serving = asyncio.create_task(server.serve(), name="configuration http")
-        while not server.started:
-            if self._serving.done():  # bind failed; uvicorn logged why
-                await self.hub.aclose()
-                raise OSError(f"cannot serve HTTP on {s.host}:{s.http_port}")
-            await asyncio.sleep(0.01)
-        self.port = server.servers[0].sockets[0].getsockname()[1]
+        self._http = HttpServer(self.requests, host=s.host, port=s.http_port, grace=5.0)
+        try:
+            self.port = await self._http.start()
+        except OSError:
+            await self.hub.aclose()
+            raise
         self._seeding = asyncio.create_task(self._seed(seed), name="configuration seed")
         now = utc_now()
         instance = ServiceInstance(
@@ -127,18 +103,16 @@ class ConfigurationService:
 
     async def wait(self) -> None:
         """Until the HTTP server has stopped (after a signal or :meth:`stop`)."""
-        if self._serving is not None:
-            await asyncio.shield(self._serving)
+        if self._http is not None:
+            await self._http.wait()
 
     async def stop(self) -> None:
         if self._lease is not None:
             await self._lease.__aexit__(None, None, None)
             self._lease = None
-        if self._server is not None and self._serving is not None:
+        if self._http is not None:
             self.hub.close_streams()
-            self._server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._serving
+            await self._http.stop()
         if self._seeding is not None:
             self._seeding.cancel()
             with contextlib.suppress(asyncio.CancelledError):
