@@ -10,6 +10,11 @@ from pythonjsonlogger.json import JsonFormatter
 _CONSOLE = "%(asctime)s %(levelname)s %(name)s [{service}/{instance}]: %(message)s"
 
 
+def _drop_color_message(record: logging.LogRecord) -> bool:
+    record.__dict__.pop("color_message", None)  # uvicorn's ANSI-coloured copy of the message
+    return True
+
+
 def configure_logging(
     level: str = "INFO", fmt: str = "json", *, service: str = "", instance: str = ""
 ) -> None:
@@ -41,6 +46,7 @@ def configure_logging(
         handler.setFormatter(logging.Formatter(_CONSOLE.format(service=service, instance=instance)))
     else:
         raise ValueError(f"log format must be 'json' or 'console', got {fmt!r}")
+    handler.addFilter(_drop_color_message)
     root = logging.getLogger()
     for old in root.handlers[:]:
         root.removeHandler(old)

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -30,6 +33,8 @@ from pathlib import Path
 from typing import IO, Any, Self
 
 from tse_discovery.testing import RedisServer, free_port
+
+log = logging.getLogger("tse_runtime.local")
 
 #: The services of the workspace: discovery name → module that runs it (``python -m``).
 SERVICE_MODULES: dict[str, str] = {
@@ -186,6 +191,59 @@ class ServiceProcess:
         return "".join(f"\n    {line}" for line in text)
 
 
+class EmbeddedRedis:
+    """fakeredis's TCP server in a thread of this process: a stand-in for ``redis-server``
+    when there is none on PATH (``pip install "tse-runtime[embedded-redis]"``). It speaks the
+    Redis protocol on 127.0.0.1 but is slower and not a real Redis: use it for demos only.
+
+    Raises:
+        ModuleNotFoundError: from :meth:`start`, when fakeredis is not installed.
+    """
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        from fakeredis import TcpFakeServer  # optional dependency
+
+        self._server = TcpFakeServer(("127.0.0.1", self.port), server_type="redis")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="embedded redis", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def local_redis() -> RedisServer | EmbeddedRedis:
+    """A ``redis-server`` from PATH on a free port, else (with a warning) an
+    :class:`EmbeddedRedis`; not started."""
+    if shutil.which("redis-server"):
+        return RedisServer()
+    log.warning("no redis-server on PATH: using fakeredis's TCP server instead (demo only)")
+    return EmbeddedRedis()
+
+
 class LocalStack:
     """A private Redis, the configuration service and the three services, on free ports.
 
@@ -194,6 +252,7 @@ class LocalStack:
         services: which services to run besides the configuration service, in start order.
         env: more environment variables for every service.
         python: the interpreter that runs them (default: this one).
+        redis: the Redis to run (default: :func:`local_redis`).
     """
 
     def __init__(
@@ -203,9 +262,10 @@ class LocalStack:
         services: Sequence[str] = ("trading-system-engine", "risk-monitor", "test-coordinator"),
         env: Mapping[str, str] | None = None,
         python: str = sys.executable,
+        redis: RedisServer | EmbeddedRedis | None = None,
     ) -> None:
         self.workdir = workdir
-        self.redis = RedisServer()
+        self.redis = redis or local_redis()
         self.admin_token = secrets.token_hex(16)
         """Bearer token of the configuration service's writes."""
         config = self._process(
