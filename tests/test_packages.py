@@ -68,10 +68,11 @@ def _distribution_of(module: str) -> str | None:
         return _MEMBER_BY_IMPORT[top]
     candidates = sorted(set(importlib.metadata.packages_distributions().get(top, [])))
     if len(candidates) > 1:  # namespace packages such as google.*
-        prefix = module.replace(".", "/") + "/"
+        path = module.replace(".", "/")  # a package directory or a module file
         candidates = [
             d for d in candidates
-            if any(str(f).startswith(prefix) for f in importlib.metadata.files(d) or [])
+            if any(str(f).startswith(path + "/") or str(f) == path + ".py"
+                   for f in importlib.metadata.files(d) or [])
         ]  # fmt: skip
     assert len(candidates) == 1, f"cannot tell which distribution provides {module}"
     return normalise(candidates[0])
