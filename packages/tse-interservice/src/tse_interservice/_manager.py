@@ -10,17 +10,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any, Generic, Self, TypeVar
 
 import grpc
-import opentelemetry.propagate as propagate
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2  # type: ignore[import-untyped]
-from opentelemetry.trace import Span, SpanKind, Tracer, TracerProvider, set_span_in_context
+from opentelemetry.trace import Span, SpanKind, TracerProvider
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -36,16 +35,22 @@ from tse_interservice._breaker import OPEN, BreakerOpenError, EndpointBreaker
 from tse_interservice._errors import ServiceUnavailableError
 from tse_interservice._settings import ClientSettings
 from tse_interservice._stats import MethodStats, Statistics
-from tse_interservice._tracing import Tracing, rpc_attributes, set_grpc_status
+from tse_interservice._tracing import (
+    ContextInjector,
+    Metadata,
+    Tracing,
+    rpc_attributes,
+    set_grpc_status,
+)
 from tse_models import InstanceStatus, ServiceInstance
 
 log = logging.getLogger(__name__)
 
 Req = TypeVar("Req", bound=Message)
 Resp = TypeVar("Resp", bound=Message)
-Metadata = Sequence[tuple[str, str | bytes]]
-
 _UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
+_CLIENT = SpanKind.CLIENT
+_STATUS_CODE = "rpc.grpc.status_code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +89,15 @@ HEALTH_CHECK: RpcMethod[health_pb2.HealthCheckRequest, health_pb2.HealthCheckRes
 class _Route:
     """What a unary call of one method to one endpoint needs, looked up once."""
 
-    __slots__ = ("attributes", "call", "stats")
+    __slots__ = ("attributes", "call", "name", "stats")
 
-    def __init__(self, call: Any, stats: MethodStats, attributes: dict[str, str | int]) -> None:
+    def __init__(
+        self, call: Any, stats: MethodStats, name: str, attributes: dict[str, str | int]
+    ) -> None:
         self.call = call
         self.stats = stats
-        self.attributes = attributes
+        self.name = name  # of the method, and of its spans
+        self.attributes = attributes  # of its spans
 
 
 class _Endpoint:
@@ -158,6 +166,7 @@ class InterServiceClientManager:
         self._by_instance: dict[int, _Endpoint] = {}  # id(ServiceInstance) → its endpoint
         self._seen: dict[str, tuple[ServiceInstance, ...]] = {}
         self._tracing = Tracing(tracer_provider)
+        self._inject = ContextInjector().metadata
         self._timeout = settings.default_timeout
         self._failure_codes = settings.breaker_failure_codes
         self._closing: set[asyncio.Task[None]] = set()
@@ -303,7 +312,7 @@ class InterServiceClientManager:
                 "server.port": endpoint.instance.grpc_port,
             }
             stats = self.stats.method(endpoint.service, method.name)
-            route = endpoint.routes[method.path] = _Route(call, stats, attributes)
+            route = endpoint.routes[method.path] = _Route(call, stats, method.name, attributes)
         return route
 
     # ------------------------------------------------------------------ unary calls
@@ -359,7 +368,11 @@ class InterServiceClientManager:
         timeout: float,
         metadata: Metadata | None,
     ) -> Resp:
-        """One attempt: breaker → span → statistics → the RPC."""
+        """One attempt: breaker → span → statistics → the RPC.
+
+        The CLIENT span is not made current: nothing runs inside it but the RPC, so the
+        context attach/detach is skipped; its context goes into the metadata directly.
+        """
         route = endpoint.routes.get(method.path) or self._route(endpoint, method)
         stats = route.stats
         breaker = endpoint.breaker
@@ -371,57 +384,37 @@ class InterServiceClientManager:
                 endpoint.service, endpoint.target, breaker_open=True
             ) from None
         tracer = self._tracing.tracer() if method.traced else None
+        span: Span | None = None
         stats.calls += 1
         start = perf_counter()
         try:
             if tracer is None:
                 response: Resp = await route.call(request, timeout=timeout, metadata=metadata)
             else:
-                response = await self._traced(tracer, route, method, request, timeout, metadata)
+                span = tracer.start_span(route.name, kind=_CLIENT, attributes=route.attributes)
+                sent = self._inject(span, metadata)
+                response = await route.call(request, timeout=timeout, metadata=sent)
         except grpc.aio.AioRpcError as exc:
             code = exc.code()
             stats.latencies.append(perf_counter() - start)
             stats.errors[code.name] += 1
             breaker.record(ticket, code in self._failure_codes)
+            if span is not None:
+                set_grpc_status(span, code, exc.details())
+                span.end()
             raise
         except BaseException as exc:  # cancelled by the caller, or a client-side bug
             stats.errors[_client_side_code(exc)] += 1
             breaker.record(ticket, None)
+            if span is not None:
+                set_grpc_status(span, grpc.StatusCode.CANCELLED, type(exc).__name__)
+                span.end()
             raise
         stats.latencies.append(perf_counter() - start)
         breaker.record(ticket, False)
-        return response
-
-    async def _traced(
-        self,
-        tracer: Tracer,
-        route: _Route,
-        method: RpcMethod[Req, Resp],
-        request: Req,
-        timeout: float,
-        metadata: Metadata | None,
-    ) -> Resp:
-        """The RPC in a CLIENT span, its context injected into the metadata.
-
-        The span is not made current: nothing runs inside it but the RPC, and skipping the
-        context attach/detach keeps tracing cheap. After a success, the span is ended (its end
-        time taken at once) on the next loop iteration, off the caller's path.
-        """
-        span = tracer.start_span(method.name, kind=SpanKind.CLIENT, attributes=route.attributes)
-        try:
-            carrier: dict[str, str] = {}
-            propagate.inject(carrier, context=set_span_in_context(span))
-            sent = [*metadata, *carrier.items()] if metadata else list(carrier.items())
-            response: Resp = await route.call(request, timeout=timeout, metadata=sent)
-        except grpc.aio.AioRpcError as exc:
-            set_grpc_status(span, exc.code(), exc.details())
+        if span is not None:
+            span.set_attribute(_STATUS_CODE, 0)  # OK
             span.end()
-            raise
-        except BaseException as exc:
-            set_grpc_status(span, grpc.StatusCode.CANCELLED, type(exc).__name__)
-            span.end()
-            raise
-        asyncio.get_running_loop().call_soon(_end_ok, span, time.time_ns())
         return response
 
     async def _retry(
@@ -516,11 +509,9 @@ class InterServiceClientManager:
         span = None
         if tracer is not None:  # not made current: a context must not span yields
             span = tracer.start_span(
-                method.name, kind=SpanKind.CLIENT, attributes=rpc_attributes(method.path)
+                method.name, kind=_CLIENT, attributes=rpc_attributes(method.path)
             )
-            carrier: dict[str, str] = {}
-            propagate.inject(carrier, context=set_span_in_context(span))
-            metadata = [*(metadata or ()), *carrier.items()]
+            metadata = self._inject(span, metadata)
         stats.calls += 1
         pending = True  # the breaker has not heard of this call yet
         call = callable_(
@@ -635,11 +626,6 @@ class HealthProbe:
 def _client_side_code(exc: BaseException) -> str:
     """The statistics label of an attempt that ended without a gRPC status."""
     return "CANCELLED" if isinstance(exc, asyncio.CancelledError) else "CLIENT_ERROR"
-
-
-def _end_ok(span: Span, end_time: int) -> None:
-    set_grpc_status(span, grpc.StatusCode.OK)
-    span.end(end_time)
 
 
 class _StopBefore(stop_base):

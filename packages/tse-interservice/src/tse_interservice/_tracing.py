@@ -11,13 +11,18 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
+import opentelemetry.baggage as baggage
 import opentelemetry.propagate as propagate
 import opentelemetry.trace as trace
+from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.propagators.composite import CompositePropagator
+from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer, TracerProvider
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,57 @@ class Tracing:
             return None
         self._tracer = provider.get_tracer(INSTRUMENTATION)
         return self._tracer
+
+
+Metadata = Sequence[tuple[str, str | bytes]]
+
+
+class ContextInjector:
+    """Puts a span's trace context into gRPC metadata through the configured (global)
+    propagator, as ``opentelemetry.propagate.inject`` would.
+
+    The default propagator (W3C trace context, alone or followed by W3C baggage) is done here
+    from the span context: the same ``traceparent`` header, without a context copy and a
+    carrier dict per call. With baggage in the current context, a ``tracestate``, an invalid
+    span context or any other propagator, the propagator itself is called.
+    """
+
+    __slots__ = ("_baggage", "_textmap", "_w3c")
+
+    def __init__(self) -> None:
+        self._textmap: TextMapPropagator | None = None
+        self._w3c = False  # the propagator is W3C trace context (+ maybe baggage) only
+        self._baggage = False  # ... and that includes W3C baggage
+
+    def metadata(self, span: trace.Span, metadata: Metadata | None) -> Metadata:
+        """``metadata`` (may be None) followed by the headers of ``span``'s context."""
+        textmap = propagate.get_global_textmap()
+        if textmap is not self._textmap:
+            self._w3c, self._baggage = _w3c_only(textmap)
+            self._textmap = textmap
+        if self._w3c:
+            ctx = span.get_span_context()
+            if ctx.is_valid and not ctx.trace_state and not (self._baggage and baggage.get_all()):
+                # %-formatting: 3x faster than an f-string here (TraceFlags is an int subclass)
+                value = "00-%032x-%016x-%02x" % (ctx.trace_id, ctx.span_id, ctx.trace_flags)  # noqa: UP031
+                header = ("traceparent", value)
+                return (*metadata, header) if metadata else (header,)
+        carrier: dict[str, str] = {}
+        textmap.inject(carrier, context=trace.set_span_in_context(span))
+        return (*metadata, *carrier.items()) if metadata else tuple(carrier.items())
+
+
+def _w3c_only(textmap: TextMapPropagator) -> tuple[bool, bool]:
+    """(W3C trace context only, with W3C baggage after it) for the given propagator."""
+    if type(textmap) is TraceContextTextMapPropagator:
+        return True, False
+    if type(textmap) is CompositePropagator:
+        kinds = [type(p) for p in getattr(textmap, "_propagators", (None,))]
+        if kinds == [TraceContextTextMapPropagator]:
+            return True, False
+        if kinds == [TraceContextTextMapPropagator, W3CBaggagePropagator]:
+            return True, True
+    return False, False
 
 
 def split_method(path: str) -> tuple[str, str]:
