@@ -56,7 +56,7 @@ def time_start(process: ServiceProcess, client: redis.Redis) -> float:
     while True:
         if not process.running:
             raise RuntimeError(f"{process.name} exited{process.log_tail()}")
-        if client.exists(key) and serving(process):
+        if process.find_ports() and serving(process):  # its record, with its own pid
             elapsed = time.monotonic() - process.started_at
             break
         time.sleep(0.005)

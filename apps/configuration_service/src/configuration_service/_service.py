@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from typing import Self
 
 from redis.asyncio import Redis
@@ -83,7 +84,11 @@ class ConfigurationService:
             status=InstanceStatus.HEALTHY,
             last_seen=now,
             registered_at=now,
-            metadata={"environment": s.environment.value, "protocol": "http"},
+            metadata={
+                "environment": s.environment.value,
+                "protocol": "http",
+                "pid": str(os.getpid()),
+            },
         )
         self._lease = await self._registry.lease(instance).__aenter__()
         log.info("configuration service listening on %s (%s)", self.url, s.environment.value)

@@ -52,3 +52,5 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # httpx logs every request at INFO (readiness probes would flood the log)
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))

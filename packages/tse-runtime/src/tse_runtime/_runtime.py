@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Mapping
 from typing import Any, Self
@@ -138,7 +139,7 @@ class ServiceRuntime:
             status=InstanceStatus.HEALTHY,
             last_seen=now,
             registered_at=now,
-            metadata={"environment": s.environment.value},
+            metadata={"environment": s.environment.value, "pid": str(os.getpid())},
         )
 
     async def start(self) -> None:

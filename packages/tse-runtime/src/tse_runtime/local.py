@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Self
 
+import redis
+
 from tse_discovery.testing import RedisServer, free_port
 
 log = logging.getLogger("tse_runtime.local")
@@ -57,8 +59,12 @@ class ServiceProcess:
         name: discovery name (also the default instance name).
         argv: the command, e.g. ``[sys.executable, "-m", "risk_monitor"]``.
         env: environment variables added to the supervisor's own.
-        http_port, grpc_port: where it listens (0: none).
+        http_port, grpc_port: where it listens. With ``registry`` set, the service is asked
+            to bind free ports (``HTTP_PORT=0``, ``GRPC_PORT=0``) and these are read from its
+            registry record once it registers (no race for a port picked in advance).
         log_path: where its stdout and stderr go.
+        registry: Redis URL to read the bound ports from; None to use the given ports.
+        grpc: whether it serves gRPC.
     """
 
     name: str
@@ -67,6 +73,8 @@ class ServiceProcess:
     http_port: int
     grpc_port: int
     log_path: Path
+    registry: str | None = None
+    grpc: bool = True
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     started_at: float = field(default=0.0, init=False)
     """``time.monotonic()`` at the last :meth:`start`."""
@@ -94,10 +102,14 @@ class ServiceProcess:
             return
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
+        env = {**os.environ, **self.env}
+        if self.registry is not None:
+            env.update(HTTP_PORT="0", **({"GRPC_PORT": "0"} if self.grpc else {}))
+            self.http_port = self.grpc_port = 0
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(
             list(self.argv),
-            env={**os.environ, **self.env},
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -170,6 +182,10 @@ class ServiceProcess:
             if not self.running:
                 code = self.process.returncode if self.process else None
                 raise ServiceProcessError(f"{self.name} exited with {code}{self.log_tail()}")
+            if not self.http_port and not self.find_ports():
+                last = "not registered yet"
+                time.sleep(0.02)
+                continue
             try:
                 status, body = self.http_get(path, timeout=1.0)
                 if status == 200:
@@ -181,6 +197,33 @@ class ServiceProcess:
         raise ServiceProcessError(
             f"{self.name} not ready within {timeout:g}s: {last}{self.log_tail()}"
         )
+
+    def find_ports(self) -> bool:
+        """Read the bound ports from this process's registry record (matched by pid).
+
+        Returns:
+            whether they were found.
+        """
+        if self.registry is None or self.process is None:
+            return False
+        client = redis.Redis.from_url(self.registry, socket_timeout=1.0)
+        try:
+            raw = client.get(f"services:{self.name}:{self.name}")
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+        try:
+            record = json.loads(raw) if raw else None
+        except ValueError:
+            return False
+        if not isinstance(record, dict) or not isinstance(record.get("metadata"), dict):
+            return False
+        if record["metadata"].get("pid") != str(self.process.pid):
+            return False  # a record of an earlier run, not expired yet
+        self.grpc_port = int(record.get("grpc_port", 0))
+        self.http_port = int(record.get("http_port", 0))
+        return self.http_port > 0
 
     def log_tail(self, lines: int = 15) -> str:
         """The last lines of its log, indented, for error messages."""
@@ -268,44 +311,55 @@ class LocalStack:
         self.redis = redis or local_redis()
         self.admin_token = secrets.token_hex(16)
         """Bearer token of the configuration service's writes."""
-        config = self._process(
-            "configuration-service", python,
-            {"CONFIG_ADMIN_TOKEN": self.admin_token, **(env or {})}, grpc=False,
-        )  # fmt: skip
-        self.services: dict[str, ServiceProcess] = {"configuration-service": config}
-        shared = {"CONFIGURATION_SERVICE_URL": config.http_url, **(env or {})}
+        self._env = dict(env or {})
+        self.services: dict[str, ServiceProcess] = {
+            "configuration-service": self._process(
+                "configuration-service", python, {"CONFIG_ADMIN_TOKEN": self.admin_token},
+                grpc=False,
+            )
+        }  # fmt: skip
         for name in services:
-            self.services[name] = self._process(name, python, shared, grpc=True)
+            self.services[name] = self._process(name, python, {}, grpc=True)
 
     def _process(
-        self, name: str, python: str, env: Mapping[str, str] | None, *, grpc: bool
+        self, name: str, python: str, env: Mapping[str, str], *, grpc: bool
     ) -> ServiceProcess:
-        http_port, grpc_port = free_port(), (free_port() if grpc else 0)
         variables = {
             "SERVICE_NAME": name,
             "REDIS_URL": self.redis.url,
-            "HTTP_PORT": str(http_port),
             "HOST": "127.0.0.1",
             "HEALTH_CHECK_INTERVAL": "1",
             "LOG_FORMAT": "json",
             "ENVIRONMENT": "development",
-            **({"GRPC_PORT": str(grpc_port)} if grpc else {}),
-            **(env or {}),
+            **env,
+            **self._env,
         }
         return ServiceProcess(
             name=name,
             argv=[python, "-m", SERVICE_MODULES[name]],
             env=variables,
-            http_port=http_port,
-            grpc_port=grpc_port,
+            http_port=0,
+            grpc_port=0,
             log_path=self.workdir / f"{name}.log",
+            registry=self.redis.url,
+            grpc=grpc,
         )
 
-    def start(self) -> None:
-        """Start Redis, then every service (without waiting for them)."""
+    def start(self, timeout: float = 30.0) -> None:
+        """Start Redis and the configuration service, wait until the latter answers (its
+        port is read from the registry), then start the services without waiting for them.
+
+        Raises:
+            ServiceProcessError: the configuration service exited or did not come up.
+        """
         self.redis.start()
-        for process in self.services.values():
-            process.start()
+        config = self.services["configuration-service"]
+        config.start()
+        config.wait_ready(timeout, path="/api/v1/health")
+        for name, process in self.services.items():
+            if name != "configuration-service":
+                process.env = {**process.env, "CONFIGURATION_SERVICE_URL": config.http_url}
+                process.start()
 
     def wait_ready(self, timeout: float = 30.0) -> dict[str, float]:
         """Wait until every service is ready.
