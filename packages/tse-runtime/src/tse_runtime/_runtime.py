@@ -169,7 +169,8 @@ class ServiceRuntime:
             raise
         await self.clients.start()
         await self.config.start()
-        self.lease = await self.registry.lease(self.instance).__aenter__()
+        self.lease = self.registry.lease(self.instance)  # readiness reads it while it registers
+        await self.lease.__aenter__()
         self._started = True
         log.info(
             "%s/%s started in %.0f ms: gRPC %s:%d, HTTP http://%s:%d",
