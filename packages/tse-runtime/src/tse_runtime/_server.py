@@ -56,9 +56,15 @@ class HttpServer:
         # Bind here: a bind failure inside uvicorn would raise SystemExit in its task.
         family = socket.getaddrinfo(self.host or None, self.port, type=socket.SOCK_STREAM,
                                     flags=socket.AI_PASSIVE)[0][0]  # fmt: skip
+        # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only for
+        # TCP-proto sockets; without it each answer waits ~40 ms (Nagle + delayed ACK).
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
-            sock = socket.create_server((self.host, self.port), family=family, backlog=2048)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(2048)
         except OSError as exc:
+            sock.close()
             raise OSError(exc.errno, f"cannot serve HTTP on {self.host}:{self.port}: "
                           f"{exc.strerror}") from exc  # fmt: skip
         self.port = sock.getsockname()[1]
