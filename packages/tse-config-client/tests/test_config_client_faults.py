@@ -5,6 +5,7 @@ connection errors, answers for the wrong key."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import Callable
 from typing import Any
@@ -180,6 +181,59 @@ async def test_a_cancelled_caller_does_not_fail_the_others() -> None:
     assert len(seen) == 2
     with pytest.raises(asyncio.CancelledError):
         await first
+    await config.aclose()
+
+
+async def test_concurrent_misses_share_one_failure() -> None:
+    release = asyncio.Event()
+    seen: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        await release.wait()
+        return httpx.Response(404, json={"error": "unknown key"})
+
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    config = ConfigurationServiceClient(URL, transport=httpx.MockTransport(record), subscribe=False)
+    callers = [asyncio.create_task(config.get(KEY)) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    callers[1].cancel()  # a waiter leaving changes nothing for the others
+    release.set()
+    outcomes = await asyncio.wait_for(asyncio.gather(*callers, return_exceptions=True), 5)
+    assert isinstance(outcomes[0], ConfigurationKeyNotFound)
+    assert isinstance(outcomes[1], asyncio.CancelledError)
+    assert isinstance(outcomes[2], ConfigurationKeyNotFound)
+    assert len(seen) == 1
+    left = asyncio.create_task(config.get(KEY))  # the only waiter leaves: nothing is logged
+    waiter = asyncio.create_task(config.get(KEY))
+    release.clear()
+    await asyncio.sleep(0.01)
+    waiter.cancel()
+    release.set()
+    with pytest.raises(ConfigurationKeyNotFound):
+        await asyncio.wait_for(left, 5)
+    del waiter
+    gc.collect()
+    await asyncio.sleep(0)
+    assert reported == [] and len(seen) == 2
+    await config.aclose()
+
+
+async def test_first_attempts_build_no_retry_machinery(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("retry machinery built for a first attempt")
+
+    monkeypatch.setattr("tse_config_client._client.AsyncRetrying", forbidden)
+    answers = iter([httpx.Response(200, json=GOOD), httpx.Response(404, json={})])
+    transport, seen = fake_service(lambda _: next(answers))
+    config = client(transport)
+    assert await config.get_int(KEY) == 5
+    config.invalidate(KEY)
+    with pytest.raises(ConfigurationKeyNotFound):
+        await config.get(KEY)
+    assert len(seen) == 2
     await config.aclose()
 
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias, TypeVar, cast
 
 import httpx
 from cachetools import TLRUCache
@@ -59,12 +59,32 @@ class _TransientError(Exception):
     """A failure worth retrying: the connection failed or the service answered 5xx."""
 
 
+_Outcome: TypeAlias = tuple[ConfigurationValue | None, Freshness, float]
+"""What a lookup serves: the value (None for the caller's default), its freshness, its age."""
+
+
 @dataclass(slots=True)
 class _Entry:
     value: ConfigurationValue
     fetched_at: float  # time.monotonic()
     fresh_until: float  # fetched_at + jittered TTL; -inf once invalidated
     stale_until: float  # fetched_at + TTL + max_stale: the cache drops it then
+
+
+def _stale_until(_key: str, entry: _Entry, _now: float) -> float:
+    return entry.stale_until  # the cache drops an entry then
+
+
+class _Cache(TLRUCache[str, _Entry]):
+    """cachetools' ``TLRUCache`` in which an absent (or expired) key reads as None instead of
+    raising KeyError, which cost a miss as much again as the lookup itself."""
+
+    def __missing__(self, key: str) -> None:  # type: ignore[override]
+        return None
+
+    if TYPE_CHECKING:
+
+        def __getitem__(self, key: str) -> _Entry | None: ...  # type: ignore[override]
 
 
 class ConfigurationServiceClient:
@@ -163,10 +183,9 @@ class ConfigurationServiceClient:
         self._ttl_jitter = ttl_jitter
         self._swr = stale_while_revalidate
         self._max_stale = max_stale
-        self._cache: TLRUCache[str, _Entry] = TLRUCache(
-            maxsize, ttu=lambda _key, entry, _now: entry.stale_until
-        )
-        self._inflight: dict[str, asyncio.Future[_Entry]] = {}
+        self._cache = _Cache(maxsize, ttu=_stale_until)
+        # key -> the future its waiters wait on, None while no one waits (single flight)
+        self._inflight: dict[str, asyncio.Future[_Entry] | None] = {}
         self._generation: dict[str, int] = {}
         self._retry_attempts = retry_attempts
         self._unavailable_backoff = unavailable_backoff
@@ -239,16 +258,13 @@ class ConfigurationServiceClient:
             ConfigurationKeyNotFound: the service does not know ``key``.
             ConfigurationError: no value could be had.
         """
-        try:
-            entry = self._cache[key]  # 3x faster than .get() on a hit
-            if time.monotonic() < entry.fresh_until:
-                self.stats.hits += 1
-                return entry.value
-        except KeyError:
-            pass
-        served = await self._lookup(key, MISSING)
-        assert served.source is not None
-        return served.source
+        entry = self._cache[key]  # None when absent; 3x faster than .get() on a hit
+        if entry is not None and time.monotonic() < entry.fresh_until:
+            self.stats.hits += 1
+            return entry.value
+        source, _, _ = await self._lookup(key, MISSING, entry)
+        assert source is not None  # without a default, _lookup raises instead
+        return source
 
     async def lookup(
         self,
@@ -263,20 +279,18 @@ class ConfigurationServiceClient:
             ConfigurationKeyNotFound, ConfigurationError: as :meth:`get`, when there is no
                 default; ConfigurationError also when ``read`` fails (wrong type).
         """
-        try:
-            entry: _Entry | None = self._cache[key]
-        except KeyError:
-            entry = None
+        entry = self._cache[key]
         now = time.monotonic()
+        source: ConfigurationValue | None
         if entry is not None and now < entry.fresh_until:
             self.stats.hits += 1
-            served = Served(key, entry.value, Freshness.FRESH, now - entry.fetched_at, entry.value)
+            source, freshness, age = entry.value, Freshness.FRESH, now - entry.fetched_at
         else:
-            served = await self._lookup(key, default)
-        if served.source is None:
-            return served  # type: ignore[return-value]  # a default, of type T
+            source, freshness, age = await self._lookup(key, default, entry)
+        if source is None:  # the default (there is one, else _lookup raised), of type T
+            return Served(key, cast(T, default), Freshness.DEFAULT, 0.0, None)
         try:
-            return Served(key, read(served.source), served.freshness, served.age, served.source)
+            return Served(key, read(source), freshness, age, source)
         except (TypeError, ValueError) as exc:
             error = ConfigurationError(
                 f"cannot read the value as wanted: {exc}", key=key, url=self._key_url(key),
@@ -337,7 +351,10 @@ class ConfigurationServiceClient:
         if key is None:
             self._cache.clear()
         else:
-            self._cache.pop(key, None)
+            try:  # noqa: SIM105 - suppress() costs more than the deletion
+                del self._cache[key]  # 2x faster than .pop(key, None)
+            except KeyError:  # absent, or present but past its time (then it is gone now)
+                pass
 
     def snapshot(self) -> dict[str, Any]:
         """Statistics: counters, ``cache_size``, ``hit_rate``, ``latency_ms`` percentiles and
@@ -346,17 +363,21 @@ class ConfigurationServiceClient:
 
     # ------------------------------------------------------------------ internals
 
-    async def _lookup(self, key: str, default: Any) -> Served[Any]:
+    async def _lookup(self, key: str, default: Any, entry: _Entry | None) -> _Outcome:
+        """Steps 2-6 of the class docstring, given what the cache holds for ``key`` now.
+
+        Returns ``(value, freshness, age)``; the value is None when the default is to be
+        served (then there is one: without, the error is raised).
+        """
         if not is_config_key(key):
             raise ValueError(f"invalid configuration key {key!r}")
         now = time.monotonic()
-        entry = self._cache.get(key)
         available = now >= self._unavailable_until
         if entry is not None and (not available or now < entry.fresh_until + self._swr):
             if available:
                 self._refresh_in_background(key)
             self.stats.stale += 1
-            return Served(key, entry.value, Freshness.STALE, now - entry.fetched_at, entry.value)
+            return entry.value, Freshness.STALE, now - entry.fetched_at
         self.stats.misses += 1
         try:
             if not available:
@@ -370,48 +391,57 @@ class ConfigurationServiceClient:
             if isinstance(default, _Missing):
                 raise
             self.stats.defaults += 1
-            return Served(key, default, Freshness.DEFAULT, 0.0, None)
+            return None, Freshness.DEFAULT, 0.0
         except ConfigurationError as exc:
             entry = self._cache.get(key)
             if entry is not None:
                 self.stats.stale += 1
                 age = time.monotonic() - entry.fetched_at
                 log.debug("serving %s stale (%.1fs old): %s", key, age, exc)
-                return Served(key, entry.value, Freshness.STALE, age, entry.value)
+                return entry.value, Freshness.STALE, age
             if isinstance(default, _Missing):
                 raise
             self.stats.defaults += 1
             log.debug("serving the default of %s: %s", key, exc)
-            return Served(key, default, Freshness.DEFAULT, 0.0, None)
-        return Served(key, entry.value, Freshness.FRESH, 0.0, entry.value)
+            return None, Freshness.DEFAULT, 0.0
+        return entry.value, Freshness.FRESH, 0.0
 
     async def _fetch(self, key: str) -> _Entry:
-        """Fetch ``key``, sharing one request among concurrent callers (single flight).
+        """Fetch ``key`` and cache it (:meth:`_accept`), sharing one request among
+        concurrent callers (single flight).
 
         The first caller makes the request in its own task (no task is spawned: that would
-        cost a loop iteration or two per miss); the others wait for its outcome. If that
-        caller is cancelled, a waiter takes over rather than failing.
+        cost a loop iteration or two per miss); the others wait for its outcome, through a
+        future made by the first of them (none is made when no one waits, the usual case).
+        If that caller is cancelled, a waiter takes over rather than failing.
         """
-        while (pending := self._inflight.get(key)) is not None:
+        inflight = self._inflight
+        while key in inflight:
+            pending = inflight[key]
+            if pending is None:
+                pending = inflight[key] = asyncio.get_running_loop().create_future()
             try:
                 return await asyncio.shield(pending)
             except _LeaderCancelledError:
                 continue
-        future: asyncio.Future[_Entry] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
+        inflight[key] = None
         try:
-            entry = await self._load(key)
-        except asyncio.CancelledError:
-            future.set_exception(_LeaderCancelledError())
-            raise
+            generation = self._generation.get(key, 0)
+            url = self._key_url(key) if self._base_url else await self._url(self._path(key))
+            try:  # _send, inlined: a frame fewer to pass on each suspension of the request
+                response = await self._attempt(url, None)
+            except (_TransientError, httpx.HTTPError) as exc:
+                response = await self._retry(url, key, None, exc)
+            entry = self._accept(key, url, generation, response)
         except BaseException as exc:
-            future.set_exception(exc)
+            waiting = inflight.pop(key)
+            if waiting is not None:  # (each waiter's shield retrieves the exception)
+                cancelled = isinstance(exc, asyncio.CancelledError)
+                waiting.set_exception(_LeaderCancelledError() if cancelled else exc)
             raise
-        finally:
-            del self._inflight[key]
-            if future.done() and not future.cancelled():
-                future.exception()  # retrieved: no "never retrieved" log when none waited
-        future.set_result(entry)
+        waiting = inflight.pop(key)
+        if waiting is not None:
+            waiting.set_result(entry)
         return entry
 
     def _refresh_in_background(self, key: str) -> None:
@@ -426,10 +456,14 @@ class ConfigurationServiceClient:
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.debug("background revalidation of %s failed: %s", key, exc)
 
-    async def _load(self, key: str) -> _Entry:
-        generation = self._generation.get(key, 0)
-        url = self._key_url(key) if self._base_url else await self._url(self._path(key))
-        response = await self._send(url, key=key)
+    def _accept(self, key: str, url: str, generation: int, response: httpx.Response) -> _Entry:
+        """The service's answer for ``key``, checked and cached (``generation``: of the key's
+        changes when the request was made).
+
+        Raises:
+            ConfigurationKeyNotFound: a 404.
+            ConfigurationError: any other unexpected answer.
+        """
         if response.status_code == 404:
             raise ConfigurationKeyNotFound(
                 f"no such key in {self.environment.value}", key=key, url=url
@@ -470,12 +504,23 @@ class ConfigurationServiceClient:
         """
         try:
             return await self._attempt(url, params)
-        except _TransientError as exc:
-            failed: BaseException = exc
-        except httpx.HTTPError as exc:
+        except (_TransientError, httpx.HTTPError) as exc:
+            return await self._retry(url, key, params, exc)
+
+    async def _retry(
+        self, url: str, key: str | None, params: dict[str, str] | None, exc: Exception
+    ) -> httpx.Response:
+        """After the first attempt failed with ``exc``: retry if that is worth it (the retry
+        machinery is built only now), else raise.
+
+        Raises:
+            ConfigurationError: the failure is not transient, or the last attempt failed.
+        """
+        if not isinstance(exc, _TransientError):
             raise self._fail(
                 ConfigurationError(f"request failed: {exc!r}", key=key, url=url, cause=exc)
             ) from exc
+        failed: BaseException = exc
         if self._retry_attempts > 1:
             retrying = AsyncRetrying(
                 retry=retry_if_exception_type(_TransientError),
