@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -67,11 +67,11 @@ async def _health(target: str, service: str = "") -> str:
     return name
 
 
-async def _eventually(check: object, within: float, what: str) -> float:
+async def _eventually(check: Callable[[], Awaitable[bool]], within: float, what: str) -> float:
     """Poll the coroutine function ``check`` until it returns truthy; seconds it took."""
     start = time.monotonic()
     while True:
-        if await check():  # type: ignore[operator]
+        if await check():
             return time.monotonic() - start
         if time.monotonic() - start > within:
             pytest.fail(f"{what}: not within {within}s")
@@ -145,10 +145,6 @@ async def test_risk_report_follows_a_limit_changed_in_the_configuration_service(
     print(f"\nlimit change visible in the risk report after {took * 1000:.0f} ms")
 
 
-def _restart(process: ServiceProcess) -> None:
-    process.start()
-
-
 async def test_engine_killed_then_restarted_recovers_without_touching_the_risk_monitor(
     stack: LocalStack, manager: InterServiceClientManager
 ) -> None:
@@ -178,7 +174,7 @@ async def test_engine_killed_then_restarted_recovers_without_touching_the_risk_m
     assert max(durations[-3:]) < 0.5
 
     restarted = time.monotonic()
-    _restart(engine)
+    engine.start()
 
     async def recovered() -> bool:
         try:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Self
 
 from opentelemetry.trace import TracerProvider
@@ -118,10 +118,6 @@ class ServiceRuntime:
         """Report ``dependency`` in readiness from now on."""
         self._dependencies.append(dependency)
 
-    @property
-    def dependencies(self) -> list[Dependency]:
-        return list(self._dependencies)
-
     # ------------------------------------------------------------------ lifecycle
 
     @property
@@ -219,7 +215,7 @@ class ServiceRuntime:
         await self.config.check()
         return "reachable" + ("; following changes" if self.config.subscribed else "")
 
-    def _peer_probe(self, name: str) -> Any:
+    def _peer_probe(self, name: str) -> Callable[[], Awaitable[str]]:
         async def probe() -> str:
             answer = await self.clients.probe(name, timeout=self.settings.ready_timeout)
             if answer.status != "SERVING":
