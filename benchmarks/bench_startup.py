@@ -22,7 +22,6 @@ import urllib.request
 from pathlib import Path
 
 import grpc
-import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
 
 from tse_discovery.testing import RedisServer
@@ -49,9 +48,7 @@ def serving(process: ServiceProcess) -> bool:
     return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
-def time_start(process: ServiceProcess, client: redis.Redis) -> float:
-    key = f"services:{process.name}:{process.name}"
-    client.delete(key)
+def time_start(process: ServiceProcess) -> float:
     process.start()
     while True:
         if not process.running:
@@ -75,21 +72,19 @@ def main() -> None:
         stack = LocalStack(Path(workdir), redis=RedisServer())
         stack.redis.start()
         config = stack.services["configuration-service"]
-        client = redis.Redis.from_url(stack.redis.url)
         results: dict[str, list[float]] = {name: [] for name in SERVICES}
         baseline: list[float] = []
         try:
             for _ in range(RUNS):
                 baseline.append(bare())
-                results["configuration-service"].append(time_start(config, client))
+                results["configuration-service"].append(time_start(config))
             config.start()
             config.wait_ready(30)
             for name in SERVICES[1:]:
                 for _ in range(RUNS):
                     baseline.append(bare())
-                    results[name].append(time_start(stack.services[name], client))
+                    results[name].append(time_start(stack.services[name]))
         finally:
-            client.close()
             stack.stop()
     bare_s = statistics.median(baseline)
     figures: dict[str, float] = {}

@@ -79,6 +79,7 @@ class ServiceProcess:
     started_at: float = field(default=0.0, init=False)
     """``time.monotonic()`` at the last :meth:`start`."""
     _log: IO[bytes] | None = field(default=None, init=False, repr=False)
+    _redis: redis.Redis | None = field(default=None, init=False, repr=False)
 
     @property
     def http_url(self) -> str:
@@ -153,6 +154,9 @@ class ServiceProcess:
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self._redis is not None:
+            self._redis.close()
+            self._redis = None
 
     def http_get(self, path: str, timeout: float = 2.0) -> tuple[int, Any]:
         """``GET path`` of its HTTP side: (status, decoded JSON body).
@@ -206,13 +210,12 @@ class ServiceProcess:
         """
         if self.registry is None or self.process is None:
             return False
-        client = redis.Redis.from_url(self.registry, socket_timeout=1.0)
+        if self._redis is None:  # one connection for all polls, closed by stop() and kill()
+            self._redis = redis.Redis.from_url(self.registry, socket_timeout=1.0)
         try:
-            raw = client.get(f"services:{self.name}:{self.name}")
+            raw = self._redis.get(f"services:{self.name}:{self.name}")
         except redis.RedisError:
             return False
-        finally:
-            client.close()
         try:
             record = json.loads(raw) if raw else None
         except ValueError:
