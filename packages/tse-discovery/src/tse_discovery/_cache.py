@@ -56,11 +56,19 @@ class ServiceCache:
         self._task = asyncio.create_task(self._follow(), name="service cache")
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop the watch. The cancellation is repeated each second until the task ends: a
+        cancellation that lands while redis-py is inside its own read timeout can be lost,
+        and the watch would then poll on while this waited forever (seen under load)."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
+            if not task.done():
+                log.warning("service cache watch ignored a cancellation; cancelling again")
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def __aenter__(self) -> Self:
         await self.start()
