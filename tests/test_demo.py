@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,14 @@ def test_demo_prints_the_call_table_and_exits_0(tmp_path: Path) -> None:
 def test_the_services_run_on_the_embedded_redis_stand_in(tmp_path: Path) -> None:
     with LocalStack(tmp_path, redis=EmbeddedRedis()) as stack:
         stack.wait_ready(60)
-        _, body = stack.services["risk-monitor"].http_get("/api/v1/ready")
-        assert body["dependencies"]["redis"]["detail"] == "registered"
+        # The record is visible in Redis a moment before the lease hears back that it wrote
+        # it (longer with the in-process stand-in), so wait for "registered".
+        deadline = time.monotonic() + 10
+        while True:
+            _, body = stack.services["risk-monitor"].http_get("/api/v1/ready")
+            if body["dependencies"]["redis"]["detail"] == "registered":
+                break
+            assert time.monotonic() < deadline, body
+            time.sleep(0.05)
         assert body["dependencies"]["trading-system-engine"]["ok"]
     assert all(not p.running for p in stack.services.values())
