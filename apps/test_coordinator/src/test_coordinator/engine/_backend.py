@@ -54,7 +54,9 @@ class Endpoints:
 class Backend(Protocol):
     """Starts, stops and signals the services of a run."""
 
-    async def setup(self, services: Collection[str], env: Mapping[str, Mapping[str, str]]) -> Endpoints:
+    async def setup(
+        self, services: Collection[str], env: Mapping[str, Mapping[str, str]]
+    ) -> Endpoints:
         """Make ``services`` (discovery names) run and be ready.
 
         Args:
@@ -117,8 +119,9 @@ class LocalProcessBackend:
             raise BackendError("the local backend is not set up")
         process = self.stack.services.get(service)
         if process is None:
-            raise BackendError(f"no local process of {service!r} (running: "
-                               f"{', '.join(self.stack.services)})")  # fmt: skip
+            raise BackendError(
+                f"no local process of {service!r} (running: {', '.join(self.stack.services)})"
+            )
         return process
 
     async def setup(
@@ -176,13 +179,13 @@ class LocalProcessBackend:
         return details
 
     @staticmethod
-    async def _stop(process: ServiceProcess, how: object, timeout: float) -> int | None:
+    async def _stop(process: ServiceProcess, how: object, grace: float) -> int | None:
         if not process.running:
             return process.process.returncode if process.process else None
         if how == "SIGKILL":
             await _finish(process.kill)
             return process.process.returncode if process.process else None
-        return await _finish(process.stop, timeout)
+        return await _finish(process.stop, grace)
 
     async def teardown(self) -> None:
         if self.stack is None:
@@ -193,5 +196,5 @@ class LocalProcessBackend:
         if self._owned:
             try:
                 await _finish(self.stack.stop, self.stop_timeout)
-            except Exception:  # noqa: BLE001 - teardown must go on; the log says why
+            except Exception:  # teardown must go on; the log says why
                 log.exception("stopping the local stack failed")

@@ -6,10 +6,11 @@ checks have no side effects (nothing is started or dialled).
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -79,7 +80,8 @@ def read_scenario(path: Path | str, variables: Mapping[str, Any] | None = None) 
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([Issue(str(path), 0, f"cannot read the file: {exc}")]) from None
-    return load_scenario(text, file=str(path), name=path.stem, variables=variables)
+    scenario = load_scenario(text, file=str(path), name=path.stem, variables=variables)
+    return dataclasses.replace(scenario, source=path)
 
 
 def load_scenario(
@@ -110,17 +112,26 @@ def load_scenario(
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 0
-        reason = " ".join(str(p) for p in (getattr(exc, "context", None),
-                                           getattr(exc, "problem", None)) if p) or str(exc)  # fmt: skip
+        reason = str(getattr(exc, "problem", None) or exc)
+        context, where = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and where is not None and where.line + 1 != line:
+            reason += f" ({context} from line {where.line + 1})"
         raise ScenarioError([Issue(file, line, f"not valid YAML: {reason}")]) from None
     lines = _Lines(root, file)
+    duplicates = list(_duplicate_keys(root, file))
+    if duplicates:  # YAML would keep the last silently
+        raise ScenarioError(duplicates)
     if not isinstance(data, dict):
         raise ScenarioError([lines.issue((), "a scenario is a mapping (title, targets, method…)")])
     issues: list[Issue] = []
-    given = data.get("variables") if isinstance(data.get("variables"), dict) else {}
-    values = {**given, **dict(variables or {})}
-    data = {k: (v if k == "variables" else _substitute(v, values, (k,), lines, issues))
-            for k, v in data.items()}  # fmt: skip
+    given = data.get("variables")
+    values = {**(given if isinstance(given, dict) else {}), **dict(variables or {})}
+    data = {
+        k: (v if k == "variables" else _substitute(v, values, (k,), lines, issues))
+        for k, v in data.items()
+    }
+    if issues:  # the schema would only repeat them as type errors
+        raise ScenarioError(issues)
     if isinstance(data.get("variables"), dict):
         data["variables"] = values
     for error in _validator().iter_errors(data):
@@ -176,9 +187,23 @@ class _Lines:
         return Issue(self.file, line, f"{_where(path)}: {reason}" if path else reason)
 
 
+def _duplicate_keys(node: yaml.Node | None, file: str) -> Iterator[Issue]:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[object] = set()
+        for key, value in node.value:
+            if key.value in seen:
+                yield Issue(file, key.start_mark.line + 1, f"duplicate key {key.value!r}")
+            seen.add(key.value)
+            yield from _duplicate_keys(value, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _duplicate_keys(item, file)
+
+
 def _where(path: Path_) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p)
-                   for i, p in enumerate(path))  # fmt: skip
+    return "".join(
+        f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(path)
+    )
 
 
 def _extra_keys(error: ValidationError) -> list[str]:
@@ -197,11 +222,15 @@ def _reason(error: ValidationError) -> str:
         known = sorted(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
         return f"unknown key {', '.join(map(repr, extra))} (known: {', '.join(known)})"
     if kind == "enum":
-        options = ", ".join(map(str, error.validator_value))
+        options = ", ".join(str(v) for v in error.validator_value)  # type: ignore[union-attr]
         return f"{error.instance!r} is not one of: {options}"
     if kind == "required":
         return str(error.message).replace("is a required property", "is required")
-    if kind == "anyOf" and isinstance(error.instance, dict) and error.instance.get("probe") == "http":
+    if (
+        kind == "anyOf"
+        and isinstance(error.instance, dict)
+        and error.instance.get("probe") == "http"
+    ):
         return "an http probe needs `url`, or `target` and `path`"
     return str(error.message)
 
@@ -238,19 +267,25 @@ class _Builder:
         self.name = name
         self.issues: list[Issue] = []
         self.targets = {
-            key: Target(key, t["service"], t.get("backend", "local"),
-                        {k: _env_text(v) for k, v in t.get("env", {}).items()})
+            key: Target(
+                key,
+                t["service"],
+                t.get("backend", "local"),
+                {k: _env_text(v) for k, v in t.get("env", {}).items()},
+            )
             for key, t in data["targets"].items()
-        }  # fmt: skip
+        }
         self.recover_within = float(data.get("recover_within", DEFAULT_RECOVER_WITHIN))
 
     def build(self) -> Scenario:
         d = self.data
         for key, target in self.targets.items():
             if target.backend == "local" and target.service not in SERVICE_MODULES:
-                self._issue(("targets", key, "service"),
-                            f"no service {target.service!r} to run locally (known: "
-                            f"{', '.join(SERVICE_MODULES)})")  # fmt: skip
+                self._issue(
+                    ("targets", key, "service"),
+                    f"no service {target.service!r} to run locally (known: "
+                    f"{', '.join(SERVICE_MODULES)})",
+                )
         scenario = Scenario(
             name=self.name,
             title=d["title"],
@@ -261,8 +296,9 @@ class _Builder:
             targets=self.targets,
             steady_state=self._probes("steady_state"),
             method=tuple(self._step(("method", i), s) for i, s in enumerate(d["method"])),
-            rollbacks=tuple(self._action(("rollbacks", i), a)
-                            for i, a in enumerate(d.get("rollbacks", ()))),  # fmt: skip
+            rollbacks=tuple(
+                self._action(("rollbacks", i), a) for i, a in enumerate(d.get("rollbacks", ()))
+            ),
             abort_on=self._probes("abort_on"),
             settle=float(d.get("settle", DEFAULT_SETTLE)),
             poll_interval=float(d.get("poll_interval", DEFAULT_POLL_INTERVAL)),
@@ -290,8 +326,11 @@ class _Builder:
         target = raw.get("target")
         if target is not None:
             self._target((*path, "target"), target)
-        options = {k: v for k, v in raw.items()
-                   if k not in ("probe", "name", "target", "timeout", "within", "tolerance")}  # fmt: skip
+        options = {
+            k: v
+            for k, v in raw.items()
+            if k not in ("probe", "name", "target", "timeout", "within", "tolerance")
+        }
         if "json_path" in options:
             try:
                 jsonpath.compile(options["json_path"])
@@ -315,14 +354,23 @@ class _Builder:
     def _check_method(self, path: Path_, service: str, method: str) -> None:
         client = PROBE_CLIENTS.get(service)
         if client is None:
-            self._issue((*path, "target"), f"no gRPC client for {service!r} (grpc_call probes "
-                        f"reach {', '.join(PROBE_CLIENTS)})")  # fmt: skip
+            self._issue(
+                (*path, "target"),
+                f"no gRPC client for {service!r} (grpc_call probes "
+                f"reach {', '.join(PROBE_CLIENTS)})",
+            )
             return
-        readable = sorted(n for n, f in inspect.getmembers(client, inspect.iscoroutinefunction)
-                          if n.startswith(("get_", "list_")))  # fmt: skip
+        readable = sorted(
+            n
+            for n, f in inspect.getmembers(client, inspect.iscoroutinefunction)
+            if n.startswith(("get_", "list_"))
+        )
         if method not in readable:
-            self._issue((*path, "method"), f"{client.__name__} has no read-only method "
-                        f"{method!r} (probes may call: {', '.join(readable)})")  # fmt: skip
+            self._issue(
+                (*path, "method"),
+                f"{client.__name__} has no read-only method "
+                f"{method!r} (probes may call: {', '.join(readable)})",
+            )
 
     def _tolerance(self, path: Path_, raw: Any) -> Tolerance:
         if raw is None:
@@ -352,17 +400,18 @@ class _Builder:
             self._target((*path, "target", *((i,) if isinstance(given, list) else ())), name)
         if "to" in raw:
             self._target((*path, "to"), raw["to"])
-        options = {k: v for k, v in raw.items()
-                   if k not in ("action", "name", "target", "recover_within", "recover")}  # fmt: skip
+        options = {
+            k: v
+            for k, v in raw.items()
+            if k not in ("action", "name", "target", "recover_within", "recover")
+        }
         timed = kind in CHAOS_ACTIONS and raw.get("recover", True)
         label = "|".join(targets) or raw.get("key") or raw.get("to") or raw.get("seconds")
         return Action(
             kind=kind,
             name=raw.get("name", f"{kind} {label}"),
             targets=targets,
-            recover_within=float(raw.get("recover_within", self.recover_within))
-            if timed
-            else None,
+            recover_within=float(raw.get("recover_within", self.recover_within)) if timed else None,
             options=options,
             line=self.lines.line(path),
         )
@@ -380,4 +429,3 @@ def shipped_scenarios() -> dict[str, Path]:
         for entry in sorted(folder.iterdir(), key=lambda e: e.name)
         if entry.name.endswith((".yaml", ".yml"))
     }
-

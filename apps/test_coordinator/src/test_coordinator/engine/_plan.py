@@ -36,11 +36,15 @@ class PlannedStep:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "phase": self.phase, "index": self.index,
+            "phase": self.phase,
+            "index": self.index,
             "step": "action" if isinstance(self.step, Action) else "probe",
-            "type": self.step.kind, "name": self.step.name, "target": self.target,
-            "seconds": self.seconds, "line": self.step.line,
-        }  # fmt: skip
+            "type": self.step.kind,
+            "name": self.step.name,
+            "target": self.target,
+            "seconds": self.seconds,
+            "line": self.step.line,
+        }
 
 
 def make_plan(scenario: Scenario, seed: int) -> list[PlannedStep]:

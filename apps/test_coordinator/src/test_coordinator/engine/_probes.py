@@ -49,14 +49,20 @@ class ProbeResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "step": "probe", "type": self.kind, "name": self.name, "target": self.target,
+            "step": "probe",
+            "type": self.kind,
+            "name": self.name,
+            "target": self.target,
             "ok": self.ok,
-            "value": self.value, "error": self.error, "started_at": self.started_at.isoformat(),
-            "duration": round(self.duration, 6), "attempts": self.attempts,
-        }  # fmt: skip
+            "value": self.value,
+            "error": self.error,
+            "started_at": self.started_at.isoformat(),
+            "duration": round(self.duration, 6),
+            "attempts": self.attempts,
+        }
 
 
-class _Failed(Exception):
+class _WrongAnswerError(Exception):
     """An attempt's answer is wrong (status, missing path); the message says how."""
 
 
@@ -84,11 +90,12 @@ class ProbeKit:
         self.registry = ServiceRegistry(endpoints.redis_url, timeout=2.0)
         self.manager = InterServiceClientManager(
             self.registry,
-            settings=ClientSettings(max_attempts=1, breaker_fail_max=2**31,
-                                    breaker_reset_timeout=0.01),  # fmt: skip
+            settings=ClientSettings(
+                max_attempts=1, breaker_fail_max=2**31, breaker_reset_timeout=0.01
+            ),
         )
         self.http = httpx.AsyncClient()
-        self._config: dict[str, ConfigurationServiceClient] = {}
+        self._configs: dict[str, ConfigurationServiceClient] = {}
 
     async def __aenter__(self) -> Self:
         await self.manager.start()
@@ -98,7 +105,7 @@ class ProbeKit:
         await self.aclose()
 
     async def aclose(self) -> None:
-        for client in self._config.values():
+        for client in self._configs.values():
             await client.aclose()
         await self.http.aclose()
         await self.manager.aclose()
@@ -119,12 +126,18 @@ class ProbeKit:
             if error is None and not ok:
                 error = f"value {value!r} is not {self._expected(probe)}"
             passes = passes + 1 if ok else 0
-            if passes >= tolerance.consecutive or (
-                not ok and self.clock() - start >= probe.within
-            ):
-                return ProbeResult(probe.name, probe.kind, probe.target, ok, value,
-                                   None if ok else error, started_at, self.clock() - start,
-                                   attempts)  # fmt: skip
+            if passes >= tolerance.consecutive or (not ok and self.clock() - start >= probe.within):
+                return ProbeResult(
+                    probe.name,
+                    probe.kind,
+                    probe.target,
+                    ok,
+                    value,
+                    None if ok else error,
+                    started_at,
+                    self.clock() - start,
+                    attempts,
+                )
             await asyncio.sleep(tolerance.interval if ok else min(tolerance.interval, 0.1))
 
     async def evaluate_all(self, probes: tuple[Probe, ...]) -> list[ProbeResult]:
@@ -156,7 +169,7 @@ class ProbeKit:
                 return await getattr(self, f"_{probe.kind}")(probe), None
         except TimeoutError:
             return None, f"no answer within {probe.timeout:g}s"
-        except _Failed as exc:
+        except _WrongAnswerError as exc:
             return None, str(exc)
         except grpc.aio.AioRpcError as exc:
             return None, f"{exc.code().name}: {exc.details()}"
@@ -173,19 +186,20 @@ class ProbeKit:
             service = self._service(probe)
             found = [i for i in await self.registry.instances(service) if i.http_port]
             if not found:
-                raise _Failed(f"no live instance of {service} in discovery")
+                raise _WrongAnswerError(f"no live instance of {service} in discovery")
             url = f"http://{found[0].host}:{found[0].http_port}{probe.options['path']}"
         answer = await self.http.get(url, timeout=probe.timeout)
         expected = probe.options.get("status", 200)
         if answer.status_code != expected:
-            raise _Failed(f"GET {url}: status {answer.status_code}, expected {expected}: "
-                          f"{answer.text[:200]}")  # fmt: skip
+            raise _WrongAnswerError(
+                f"GET {url}: status {answer.status_code}, expected {expected}: {answer.text[:200]}"
+            )
         if "json_path" not in probe.options:
             return answer.status_code
         try:
             body = answer.json()
         except ValueError as exc:
-            raise _Failed(f"GET {url}: body is not JSON: {exc}") from None
+            raise _WrongAnswerError(f"GET {url}: body is not JSON: {exc}") from None
         return _select(body, probe.options["json_path"])
 
     async def _grpc_health(self, probe: Probe) -> str:
@@ -203,20 +217,27 @@ class ProbeKit:
         service = self._service(probe)
         client = PROBE_CLIENTS[service](self.manager, service)
         method = getattr(client, probe.options["method"])
-        result = _jsonable(await method(**probe.options.get("arguments", {}),
-                                        timeout=probe.timeout))  # fmt: skip
+        result = _jsonable(
+            await method(**probe.options.get("arguments", {}), timeout=probe.timeout)
+        )
         path = probe.options.get("json_path")
         return result if path is None else _select(result, path)
 
     async def _config(self, probe: Probe) -> Any:
         environment = probe.options.get("environment", "development")
-        client = self._config.get(environment)
+        client = self._configs.get(environment)
         if client is None:  # no cache, no retry: a probe reads what the service says now
-            client = self._config[environment] = ConfigurationServiceClient(
-                self.endpoints.config_url, environment=environment, ttl=0,
-                stale_while_revalidate=0, max_stale=0, retry_attempts=1,
-                unavailable_backoff=0, subscribe=False, timeout=probe.timeout,
-            )  # fmt: skip
+            client = self._configs[environment] = ConfigurationServiceClient(
+                self.endpoints.config_url,
+                environment=environment,
+                ttl=0,
+                stale_while_revalidate=0,
+                max_stale=0,
+                retry_attempts=1,
+                unavailable_backoff=0,
+                subscribe=False,
+                timeout=probe.timeout,
+            )
         value = await client.get(probe.options["key"])
         return _jsonable(value.typed)
 
@@ -225,11 +246,11 @@ def _select(document: Any, path: str) -> Any:
     """The value at JSONPath ``path`` (RFC 9535) of ``document``; a list when several match.
 
     Raises:
-        _Failed: nothing matches.
+        _WrongAnswerError: nothing matches.
     """
     found = jsonpath.findall(path, document)
     if not found:
-        raise _Failed(f"{path} matches nothing")
+        raise _WrongAnswerError(f"{path} matches nothing")
     return found[0] if len(found) == 1 else found
 
 

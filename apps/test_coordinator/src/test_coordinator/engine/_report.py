@@ -50,17 +50,25 @@ def junit_xml(journal: dict[str, Any]) -> str:
     probes and assertions are ``<failure>``, failed actions ``<error>``; an error outside
     any step (setup) is a test case of its own."""
     scenario = journal["scenario"]
-    suite = ET.Element("testsuite", name=scenario["title"], timestamp=journal.get("started_at", ""),
-                       time=str(journal.get("duration", 0)))  # fmt: skip
+    suite = ET.Element(
+        "testsuite",
+        name=scenario["title"],
+        timestamp=journal.get("started_at", ""),
+        time=str(journal.get("duration", 0)),
+    )
     properties = ET.SubElement(suite, "properties")
     for name in ("run_id", "seed", "state", "message"):
         ET.SubElement(properties, "property", name=name, value=str(journal.get(name, "")))
     failures = errors = tests = 0
     for phase, record in records(journal):
         tests += 1
-        case = ET.SubElement(suite, "testcase", classname=f"{scenario['name']}.{phase}",
-                             name=str(record.get("name")),
-                             time=str(record.get("duration", 0)))  # fmt: skip
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"{scenario['name']}.{phase}",
+            name=str(record.get("name")),
+            time=str(record.get("duration", 0)),
+        )
         if not record.get("ok"):
             kind = "error" if record.get("step") == "action" else "failure"
             failures += kind == "failure"
@@ -78,8 +86,13 @@ def junit_xml(journal: dict[str, Any]) -> str:
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))
-    root = ET.Element("testsuites", name="tse-scenario", tests=str(tests),
-                      failures=str(failures), errors=str(errors))  # fmt: skip
+    root = ET.Element(
+        "testsuites",
+        name="tse-scenario",
+        tests=str(tests),
+        failures=str(failures),
+        errors=str(errors),
+    )
     root.append(suite)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
@@ -102,18 +115,30 @@ def markdown_summary(journal: dict[str, Any]) -> str:
     ]
     if journal.get("message"):
         lines.append(f"- {journal['message']}")
-    lines += ["", "| phase | step | target | result | seconds | detail |",
-              "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines += [
+        "",
+        "| phase | step | target | result | seconds | detail |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for phase, r in records(journal):
         result = "pass" if r.get("ok") else "FAIL"
         seconds = r.get("recovery_time") if r.get("step") == "recovery" else r.get("duration")
-        lines.append(f"| {phase} | {_cell(r.get('name'))} | {_cell(r.get('target') or '')} | "
-                     f"{result} | {'' if seconds is None else seconds} | {_cell(_detail(r))} |")  # fmt: skip
+        lines.append(
+            f"| {phase} | {_cell(r.get('name'))} | {_cell(r.get('target') or '')} | "
+            f"{result} | {'' if seconds is None else seconds} | {_cell(_detail(r))} |"
+        )
     if journal.get("recoveries"):
-        lines += ["", "## Recovery", "", "| action | recovery time (s) | limit (s) | result |",
-                  "| --- | --- | --- | --- |"]  # fmt: skip
+        lines += [
+            "",
+            "## Recovery",
+            "",
+            "| action | recovery time (s) | limit (s) | result |",
+            "| --- | --- | --- | --- |",
+        ]
         for r in journal["recoveries"]:
             took = "not recovered" if r["recovery_time"] is None else r["recovery_time"]
-            lines.append(f"| {_cell(r['name'])} | {took} | {r['recover_within']} | "
-                         f"{'pass' if r['ok'] else 'FAIL'} |")  # fmt: skip
+            lines.append(
+                f"| {_cell(r['name'])} | {took} | {r['recover_within']} | "
+                f"{'pass' if r['ok'] else 'FAIL'} |"
+            )
     return "\n".join(lines) + "\n"

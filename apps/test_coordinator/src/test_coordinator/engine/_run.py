@@ -63,7 +63,7 @@ ProgressHook = Callable[[str, dict[str, Any]], None]
 EventHook = Callable[[ChaosEvent], Awaitable[None] | None]
 
 
-class _ActionFailed(Exception):
+class _ActionError(Exception):
     """An action other than a backend call could not be done (a refused config write...)."""
 
 
@@ -152,16 +152,25 @@ class ScenarioRunner:
         self.journal: dict[str, Any] = {
             "run_id": self.run_id,
             "scenario": {
-                "name": scenario.name, "title": scenario.title,
-                "description": scenario.description, "tags": list(scenario.tags),
+                "name": scenario.name,
+                "title": scenario.title,
+                "description": scenario.description,
+                "tags": list(scenario.tags),
                 "file": str(scenario.source) if scenario.source else None,
                 "variables": scenario.variables,
             },
-            "seed": self.seed, "dry_run": dry_run,
+            "seed": self.seed,
+            "dry_run": dry_run,
             "plan": [p.to_dict() for p in self.plan],
-            "steady_state_before": None, "method": [], "steady_state_after": None,
-            "recoveries": [], "rollbacks": [], "events": [], "deviations": [], "error": None,
-        }  # fmt: skip
+            "steady_state_before": None,
+            "method": [],
+            "steady_state_after": None,
+            "recoveries": [],
+            "rollbacks": [],
+            "events": [],
+            "deviations": [],
+            "error": None,
+        }
 
     @property
     def status(self) -> ScenarioStatus:
@@ -202,9 +211,9 @@ class ScenarioRunner:
                 task.uncancel()  # what follows (rollbacks, teardown) must be able to await
         except BackendError as exc:
             self._error(f"backend failure: {exc}")
-        except _ActionFailed as exc:
+        except _ActionError as exc:
             self._error(str(exc))
-        except Exception as exc:  # noqa: BLE001 - an unforeseen failure is an ERROR, not a crash
+        except Exception as exc:  # an unforeseen failure is an ERROR, not a crash
             log.exception("scenario %s failed", self.scenario.name)
             self._error(f"{type(exc).__name__}: {exc}")
         try:
@@ -219,11 +228,14 @@ class ScenarioRunner:
             self.state = ScenarioState.PASSED
         self.finished_at = utc_now()
         self.journal.update(
-            state=self.state.value, message=self.message, interrupted=interrupted,
-            started_at=self.started_at.isoformat(), finished_at=self.finished_at.isoformat(),
+            state=self.state.value,
+            message=self.message,
+            interrupted=interrupted,
+            started_at=self.started_at.isoformat(),
+            finished_at=self.finished_at.isoformat(),
             duration=round(time.monotonic() - start, 3),
             events=[e.to_dict() for e in self._events],
-        )  # fmt: skip
+        )
         result = RunResult(self.run_id, self.state, self.message, self.journal, interrupted)
         if self.out_dir is not None:
             write_reports(result, self.out_dir)
@@ -269,18 +281,20 @@ class ScenarioRunner:
                 failed = [g for g in guards if not g.ok]
                 if failed:
                     self.journal["abort"] = [g.to_dict() for g in guards]
-                    self._finish(ScenarioState.ABORTED,
-                                 f"aborted: guard {failed[0].name!r} failed: {failed[0].error}")  # fmt: skip
+                    self._finish(
+                        ScenarioState.ABORTED,
+                        f"aborted: guard {failed[0].name!r} failed: {failed[0].error}",
+                    )
                     return
             if isinstance(planned.step, Action):
                 record = await self._act(planned)
                 self.journal["method"].append(record)
                 self._record("method", record)
                 if not record["ok"]:
-                    raise _ActionFailed(f"action {planned.label!r} failed: {record['error']}")
-                if planned.step.recover_within is not None:
-                    if not await self._measure_recovery(planned, record):
-                        return
+                    raise _ActionError(f"action {planned.label!r} failed: {record['error']}")
+                timed = planned.step.recover_within is not None
+                if timed and not await self._measure_recovery(planned, record):
+                    return
             else:
                 result = await kit.evaluate(planned.step)
                 self.journal["method"].append(result.to_dict())
@@ -301,8 +315,9 @@ class ScenarioRunner:
         if not ok:
             failed = next(r for r in results if not r.ok)
             when = "before" if key.endswith("before") else "after"
-            self._deviate(f"steady state {when} the method: probe {failed.name!r} failed: "
-                          f"{failed.error}")  # fmt: skip
+            self._deviate(
+                f"steady state {when} the method: probe {failed.name!r} failed: {failed.error}"
+            )
         return ok
 
     # ------------------------------------------------------------------ actions
@@ -314,10 +329,13 @@ class ScenarioRunner:
         target = self.scenario.targets[planned.target] if planned.target else None
         started_at, start = utc_now(), time.monotonic()
         record: dict[str, Any] = {
-            "step": "action", "type": action.kind, "name": action.name,
-            "target": planned.target, "service": target.service if target else None,
+            "step": "action",
+            "type": action.kind,
+            "name": action.name,
+            "target": planned.target,
+            "service": target.service if target else None,
             "started_at": started_at.isoformat(),
-        }  # fmt: skip
+        }
         try:
             if action.kind in SERVICE_ACTIONS:
                 assert self.backend is not None and target is not None
@@ -330,7 +348,7 @@ class ScenarioRunner:
             else:
                 output = await self._report_event(action, target.service if target else None)
             record.update(ok=True, output=output, error=None)
-        except (_ActionFailed, OSError) as exc:
+        except (_ActionError, OSError) as exc:
             record.update(ok=False, output=None, error=str(exc))
         except BackendError as exc:
             record.update(ok=False, output=None, error=str(exc))
@@ -340,9 +358,14 @@ class ScenarioRunner:
         record["duration"] = round(time.monotonic() - start, 6)
         if record["ok"] and action.kind in CHAOS_ACTIONS:
             service = target.service if target else "configuration-service"
-            event = ChaosEvent(uuid.uuid4().hex, _EVENT_TYPES[action.kind], service, utc_now(),
-                               ChaosEventStatus.INJECTED,
-                               {k: str(v) for k, v in action.options.items()})  # fmt: skip
+            event = ChaosEvent(
+                uuid.uuid4().hex,
+                _EVENT_TYPES[action.kind],
+                service,
+                utc_now(),
+                ChaosEventStatus.INJECTED,
+                {k: str(v) for k, v in action.options.items()},
+            )
             record["event_id"] = event.event_id
             await self._event(event)
         return record
@@ -354,12 +377,12 @@ class ScenarioRunner:
                 outcome = self._on_event(event)
                 if outcome is not None:
                     await outcome
-            except Exception:  # noqa: BLE001 - a listener's failure must not end the run
+            except Exception:  # a listener's failure must not end the run
                 log.exception("chaos event listener failed")
 
     def _probes(self) -> ProbeKit:
         if self._kit is None:
-            raise _ActionFailed("the run never reached its services (setup failed)")
+            raise _ActionError("the run never reached its services (setup failed)")
         return self._kit
 
     async def _set_config(self, action: Action) -> dict[str, Any]:
@@ -367,42 +390,53 @@ class ScenarioRunner:
         o = action.options
         key, value = o["key"], o["value"]
         kind = o.get("type") or (
-            "boolean" if isinstance(value, bool)
-            else "number" if isinstance(value, int | float)
-            else "json" if isinstance(value, dict | list) else "string"
-        )  # fmt: skip
-        text = (json.dumps(value) if kind == "json" or isinstance(value, bool | None)
-                else str(value))  # fmt: skip
+            "boolean"
+            if isinstance(value, bool)
+            else "number"
+            if isinstance(value, int | float)
+            else "json"
+            if isinstance(value, dict | list)
+            else "string"
+        )
+        text = json.dumps(value) if kind == "json" or isinstance(value, bool | None) else str(value)
         endpoints, http = kit.endpoints, kit.http
         url = f"{endpoints.config_url}/api/v1/configuration/{key}"
         params = {"environment": o.get("environment", "development")}
         before = await http.get(url, params=params, timeout=5.0)
         previous = before.json().get("value") if before.status_code == 200 else None
         answer = await http.put(
-            url, params=params, json={"value": text, "type": kind}, timeout=5.0,
+            url,
+            params=params,
+            json={"value": text, "type": kind},
+            timeout=5.0,
             headers={"Authorization": f"Bearer {endpoints.admin_token}"},
-        )  # fmt: skip
+        )
         if answer.status_code not in (200, 201):
-            raise _ActionFailed(f"PUT {key}: {answer.status_code} {answer.text[:200]}")
+            raise _ActionError(f"PUT {key}: {answer.status_code} {answer.text[:200]}")
         return {"key": key, "value": text, "type": kind, "previous": previous}
 
     async def _report_event(self, action: Action, service: str | None) -> dict[str, Any]:
         kit = self._probes()
         to = self.scenario.targets[action.options["to"]].service
         if "event_type" in action.options:
-            event = ChaosEvent(uuid.uuid4().hex, ChaosEventType(action.options["event_type"]),
-                               service or to, utc_now(), ChaosEventStatus.INJECTED,
-                               dict(action.options.get("parameters", {})))  # fmt: skip
+            event = ChaosEvent(
+                uuid.uuid4().hex,
+                ChaosEventType(action.options["event_type"]),
+                service or to,
+                utc_now(),
+                ChaosEventStatus.INJECTED,
+                dict(action.options.get("parameters", {})),
+            )
         elif self._events:
             event = self._events[-1]
         else:
-            raise _ActionFailed("no chaos action to report yet (give event_type to report one)")
+            raise _ActionError("no chaos action to report yet (give event_type to report one)")
         try:
             stored = await TestCoordinatorClient(kit.manager, to).report_chaos_event(
                 event, timeout=5.0
             )
-        except Exception as exc:  # noqa: BLE001 - reported as the action's error
-            raise _ActionFailed(f"report to {to}: {type(exc).__name__}: {exc}") from exc
+        except Exception as exc:  # reported as the action's error
+            raise _ActionError(f"report to {to}: {type(exc).__name__}: {exc}") from exc
         return stored.to_dict()
 
     # ------------------------------------------------------------------ recovery
@@ -414,27 +448,41 @@ class ScenarioRunner:
         self._progress("phase", phase=f"recovery of {planned.label}")
         recovery = await self._recover(ended, action.recover_within)
         entry = {
-            "step": "recovery", "type": action.kind, "name": f"{planned.label}: recovered",
-            "target": planned.target, "recover_within": action.recover_within,
+            "step": "recovery",
+            "type": action.kind,
+            "name": f"{action.name}: recovered",
+            "target": planned.target,
+            "recover_within": action.recover_within,
             "recovery_time": None if recovery.seconds is None else round(recovery.seconds, 4),
-            "ok": recovery.ok, "rounds": recovery.rounds,
+            "ok": recovery.ok,
+            "rounds": recovery.rounds,
             "failing": [r.to_dict() for r in recovery.failing],
-        }  # fmt: skip
+        }
         self.journal["recoveries"].append(entry)
         self._progress("record", phase="recovery", record=entry)
         event = next((e for e in self._events if e.event_id == record.get("event_id")), None)
         if event is not None:
             status = ChaosEventStatus.RECOVERED if recovery.ok else ChaosEventStatus.FAILED
-            await self._event(ChaosEvent(event.event_id, event.event_type, event.target_service,
-                                         event.injected_at, status, event.parameters,
-                                         recovery.seconds))  # fmt: skip
+            await self._event(
+                ChaosEvent(
+                    event.event_id,
+                    event.event_type,
+                    event.target_service,
+                    event.injected_at,
+                    status,
+                    event.parameters,
+                    recovery.seconds,
+                )
+            )
         if not recovery.ok:
             if recovery.seconds is None:
                 names = ", ".join(f"{r.name!r} ({r.error})" for r in recovery.failing)
                 reason = f"not recovered within {action.recover_within:g}s: failing {names}"
             else:
-                reason = (f"recovered after {recovery.seconds:.3f}s, over the "
-                          f"{action.recover_within:g}s allowed")  # fmt: skip
+                reason = (
+                    f"recovered after {recovery.seconds:.3f}s, over the "
+                    f"{action.recover_within:g}s allowed"
+                )
             self._deviate(f"{planned.label}: {reason}")
         return recovery.ok
 
@@ -475,10 +523,16 @@ class ScenarioRunner:
         for planned in (p for p in self.plan if p.phase == "rollbacks"):
             try:
                 record = await self._act(planned)
-            except Exception as exc:  # noqa: BLE001 - recorded; the next rollback still runs
-                record = {"step": "action", "type": planned.step.kind, "name": planned.step.name,
-                          "target": planned.target, "ok": False, "output": None,
-                          "error": f"{type(exc).__name__}: {exc}"}  # fmt: skip
+            except Exception as exc:  # recorded; the next rollback still runs
+                record = {
+                    "step": "action",
+                    "type": planned.step.kind,
+                    "name": planned.step.name,
+                    "target": planned.target,
+                    "ok": False,
+                    "output": None,
+                    "error": f"{type(exc).__name__}: {exc}",
+                }
             self.journal["rollbacks"].append(record)
             self._record("rollbacks", record)
             if not record["ok"]:
