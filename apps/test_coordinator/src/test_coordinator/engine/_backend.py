@@ -9,7 +9,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -44,11 +44,13 @@ class Endpoints:
         redis_url: the service registry.
         config_url: the configuration service's base URL.
         admin_token: bearer token of configuration writes ("" when none).
+        details: what the backend started, for the journal (pids, log folder...).
     """
 
     redis_url: str
     config_url: str
     admin_token: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class Backend(Protocol):
@@ -144,7 +146,13 @@ class LocalProcessBackend:
                 self._process(service)  # raises when missing
         assert self.stack is not None
         config = self.stack.services["configuration-service"]
-        return Endpoints(self.stack.redis.url, config.http_url, self.stack.admin_token)
+        details = {
+            "backend": "local",
+            "owned": self._owned,
+            "logs": str(self.stack.workdir),
+            "pids": {name: p.pid for name, p in self.stack.services.items()},
+        }
+        return Endpoints(self.stack.redis.url, config.http_url, self.stack.admin_token, details)
 
     async def act(self, action: str, service: str, options: Mapping[str, Any]) -> dict[str, Any]:
         process = self._process(service)

@@ -239,7 +239,7 @@ class ProbeKit:
                 timeout=probe.timeout,
             )
         value = await client.get(probe.options["key"])
-        return _jsonable(value.typed)
+        return _jsonable(value.typed())
 
 
 def _select(document: Any, path: str) -> Any:

@@ -67,7 +67,7 @@ def junit_xml(journal: dict[str, Any]) -> str:
             "testcase",
             classname=f"{scenario['name']}.{phase}",
             name=str(record.get("name")),
-            time=str(record.get("duration", 0)),
+            time=str(record.get("duration") or record.get("recovery_time") or 0),
         )
         if not record.get("ok"):
             kind = "error" if record.get("step") == "action" else "failure"

@@ -270,6 +270,11 @@ class ScenarioRunner:
         self._progress("phase", phase="setup")
         env = {t.service: t.env for t in s.targets.values() if t.env}
         endpoints = await self.backend.setup(s.services, env)
+        self.journal["backend"] = {
+            "redis_url": endpoints.redis_url,
+            "config_url": endpoints.config_url,
+            **endpoints.details,
+        }
         self._kit = kit = ProbeKit(endpoints, s.targets)
         await kit.manager.start()
         if not await self._steady_state("steady_state_before"):
