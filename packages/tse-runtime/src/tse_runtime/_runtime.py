@@ -102,6 +102,7 @@ class ServiceRuntime:
         self.http: HttpServer | None = None
         self.lease: Lease | None = None
         self._started = False
+        self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
 
     # ------------------------------------------------------------------ composition
 
@@ -113,6 +114,12 @@ class ServiceRuntime:
     def add_route(self, route: BaseRoute) -> None:
         """Serve an extra HTTP route; before :meth:`start`."""
         self._routes.append(route)
+
+    def add_shutdown_hook(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Await ``hook()`` at :meth:`stop`, once the servers are marked NOT_SERVING and
+        before the lease, the servers and the clients go (an app's own background work:
+        the test coordinator's scenario runs). A hook that raises is logged and skipped."""
+        self._shutdown_hooks.append(hook)
 
     def add_dependency(self, dependency: Dependency) -> None:
         """Report ``dependency`` in readiness from now on."""
@@ -183,6 +190,12 @@ class ServiceRuntime:
         """Shut down gracefully (see the class docstring). Idempotent."""
         if self.grpc is not None:
             await self.grpc.mark_not_serving()
+        hooks, self._shutdown_hooks = self._shutdown_hooks, []
+        for hook in hooks:
+            try:
+                await hook()
+            except Exception:
+                log.exception("shutdown hook %r failed", hook)
         if self.lease is not None:
             lease, self.lease = self.lease, None
             await lease.__aexit__(None, None, None)

@@ -11,12 +11,13 @@ stops what it started; the journal is written.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -59,8 +60,8 @@ _EVENT_TYPES = {
     "set_config": ChaosEventType.CONFIG_CHANGE,
 }
 
-ProgressHook = Callable[[str, dict[str, Any]], None]
-EventHook = Callable[[ChaosEvent], Awaitable[None] | None]
+ProgressHook = Callable[[str, dict[str, Any]], object]
+EventHook = Callable[[ChaosEvent], object]
 
 
 class _ActionError(Exception):
@@ -380,7 +381,7 @@ class ScenarioRunner:
         if self._on_event is not None:
             try:
                 outcome = self._on_event(event)
-                if outcome is not None:
+                if inspect.isawaitable(outcome):
                     await outcome
             except Exception:  # a listener's failure must not end the run
                 log.exception("chaos event listener failed")
