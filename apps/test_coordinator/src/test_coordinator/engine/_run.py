@@ -362,7 +362,7 @@ class ScenarioRunner:
                 raise
         record["ended_at"] = utc_now().isoformat()
         record["duration"] = round(time.monotonic() - start, 6)
-        if record["ok"] and action.kind in CHAOS_ACTIONS:
+        if record["ok"] and action.kind in CHAOS_ACTIONS and planned.phase == "method":
             service = target.service if target else "configuration-service"
             event = ChaosEvent(
                 uuid.uuid4().hex,
