@@ -5,7 +5,9 @@ as child processes on free ports, waits until every one is ready, then shows wit
 calls that each service found the other two through discovery: each service's
 ``GET /api/v1/peers`` makes it health-check its peers over gRPC through its client manager,
 and the risk monitor builds a risk report from a live ``ListPositions`` call to the engine.
-Then it stops everything gracefully (SIGTERM, in reverse order) and exits 0, leaving no
+It ends by running the chaos scenario ``scenarios/service-restart.yaml`` against those
+services (restart the engine, time the recovery) and printing the result. Then it stops
+everything gracefully (SIGTERM, in reverse order) and exits 0, leaving no
 process behind, also on Ctrl-C, SIGTERM or a failure.
 
 Usage: ``python scripts/demo.py [--up] [--workdir DIR]``; ``--up`` keeps the services running
@@ -25,10 +27,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from test_coordinator import run_with_progress
+from test_coordinator.engine import LocalProcessBackend, read_scenario, shipped_scenarios
 from tse_discovery import ServiceRegistry
 from tse_interservice import InterServiceClientManager, RiskMonitorClient
 from tse_models import RiskReport
 from tse_runtime.local import LocalStack, ServiceProcessError
+
+#: The scenario the demo ends with.
+SCENARIO = "service-restart"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -97,7 +104,14 @@ def run(stack: LocalStack, *, up: bool) -> bool:
             time.sleep(0.5)
         print("a service exited; stopping")
         return False
-    return passed
+    print(
+        f"\nThe chaos scenario {SCENARIO}.yaml against these services "
+        "(the engine restarts while the risk monitor keeps reporting):"
+    )
+    scenario = read_scenario(shipped_scenarios()[SCENARIO])
+    backend = LocalProcessBackend(stack=stack)
+    result = run_with_progress(scenario, backend, stack.workdir / "scenario")
+    return passed and result.exit_code == 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

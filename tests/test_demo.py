@@ -31,6 +31,9 @@ def test_demo_prints_the_call_table_and_exits_0(tmp_path: Path) -> None:
     services = {"trading-system-engine", "risk-monitor", "test-coordinator"}
     assert pairs == {(a, b) for a in services for b in services if a != b}
     assert "risk.position_limits.max_exposure" in out
+    # it ends with the service-restart chaos scenario against the same services
+    assert "Trading system engine restart: PASSED" in out
+    assert "restart engine: recovered → engine: recovered in" in out
     assert out.rstrip().endswith("demo passed")
     assert "exit codes: test-coordinator 0, risk-monitor 0, trading-system-engine 0, " \
            "configuration-service 0" in out  # fmt: skip

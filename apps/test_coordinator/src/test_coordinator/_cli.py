@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from test_coordinator.engine import (
+    Backend,
     LocalProcessBackend,
     RunResult,
     Scenario,
@@ -143,36 +144,38 @@ async def _run(runner: ScenarioRunner) -> RunResult:
     return await runner.run()
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
-    """``tse-scenario run``; returns the exit code."""
-    scenario = _load(args.file, _variables(args.var), console)
-    if scenario is None:
-        return EXIT_INVALID
-    run_id = uuid.uuid4().hex
-    out = args.out or Path("scenario-runs") / f"{scenario.name}-{run_id[:12]}"
-    backend = None if args.dry_run else LocalProcessBackend(out)
+def run_with_progress(
+    scenario: Scenario,
+    backend: Backend | None,
+    out: Path,
+    *,
+    seed: int | None = None,
+    console: Console | None = None,
+) -> RunResult:
+    """Run ``scenario`` (a dry run when ``backend`` is None) showing each step as it
+    finishes, then a result table and the verdict; the journal and reports go to ``out``.
+    SIGINT and SIGTERM interrupt it (the rollbacks and teardown still run).
+
+    Returns:
+        the :class:`RunResult` (``exit_code`` 0, 1, 2 or 130).
+    """
+    console = console or Console(soft_wrap=True)
     progress = _Progress(console)
     runner = ScenarioRunner(
-        scenario,
-        backend,
-        seed=args.seed,
-        dry_run=args.dry_run,
-        out_dir=out,
-        run_id=run_id,
-        on_progress=progress,
+        scenario, backend, seed=seed, dry_run=backend is None, out_dir=out, on_progress=progress
     )
     console.print(
-        f"[bold]{scenario.title}[/] ({scenario.source}), seed {runner.seed}"
-        + (", dry run" if args.dry_run else ""),
+        f"[bold]{scenario.title}[/] ({scenario.source or scenario.name}), seed "
+        f"{runner.seed}" + (", dry run" if backend is None else ""),
         highlight=False,
     )
-    if args.dry_run:
+    if backend is None:
         for step in runner.plan:
             extra = f" ({step.seconds:.3f}s)" if step.seconds is not None else ""
             console.print(f"  {step.phase:<9} {step.label}{extra}", markup=False, highlight=False)
     with progress.status:
         result = asyncio.run(_run(runner))
-    if not args.dry_run:
+    if backend is not None:
         console.print(_table(result))
     verdict = "interrupted" if result.interrupted else result.state.value.upper()
     console.print(
@@ -183,7 +186,17 @@ def run(args: argparse.Namespace, console: Console) -> int:
         f"{out / 'summary.md'}; exit {result.exit_code}",
         highlight=False,
     )
-    return result.exit_code
+    return result
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """``tse-scenario run``; returns the exit code."""
+    scenario = _load(args.file, _variables(args.var), console)
+    if scenario is None:
+        return EXIT_INVALID
+    out = args.out or Path("scenario-runs") / f"{scenario.name}-{uuid.uuid4().hex[:12]}"
+    backend = None if args.dry_run else LocalProcessBackend(out)
+    return run_with_progress(scenario, backend, out, seed=args.seed, console=console).exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
