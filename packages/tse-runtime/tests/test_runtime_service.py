@@ -127,6 +127,31 @@ async def test_stop_deregisters_before_the_servers_stop(redis_server: RedisServe
     await runtime.stop()  # idempotent
 
 
+async def test_shutdown_hooks_run_while_still_registered_and_a_failing_one_is_skipped(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = ServiceRuntime(_settings(redis_server.url, "test-coordinator"))
+    client = aioredis.Redis.from_url(redis_server.url)
+    seen: list[str] = []
+
+    async def failing() -> None:
+        raise RuntimeError("hook broke")
+
+    async def recording() -> None:
+        seen.append(
+            f"registered={await client.exists('services:test-coordinator:test-coordinator')}"
+        )
+
+    runtime.add_shutdown_hook(failing)
+    runtime.add_shutdown_hook(recording)
+    await runtime.start()
+    await runtime.stop()
+    await runtime.stop()  # hooks run once
+    assert seen == ["registered=1"]
+    assert "shutdown hook" in caplog.text and "hook broke" in caplog.text
+    await client.aclose()
+
+
 async def test_starts_without_redis_and_registers_once_it_is_up() -> None:
     port = free_port()
     settings = _settings(f"redis://127.0.0.1:{port}/0", "trading-system-engine")
