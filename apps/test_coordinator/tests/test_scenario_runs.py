@@ -197,3 +197,17 @@ def test_the_same_seed_gives_the_same_sequence(tmp_path: Path) -> None:
         plans.append(_journal(tmp_path / str(n))["plan"])
     assert plans[0] == plans[1] != plans[2]
     assert "backend" not in _journal(tmp_path / "0")
+
+
+def test_a_failing_guard_aborts_before_the_chaos(tmp_path: Path) -> None:
+    file = tmp_path / "guarded.yaml"
+    guard = "abort_on:\n  - probe: http\n    name: the guard\n    url: http://127.0.0.1:9/\n"
+    file.write_text(PAUSED.replace("method:", guard + "method:"))
+    done = _tse_scenario("run", str(file), "--out", str(tmp_path / "out"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    journal = _journal(tmp_path / "out")
+    assert journal["state"] == "aborted"
+    assert journal["message"].startswith("aborted: guard 'the guard' failed: ConnectError")
+    assert journal["method"] == []  # the pause never happened
+    assert [r["type"] for r in journal["rollbacks"]] == ["resume"]
+    _assert_nothing_left(journal)
