@@ -40,7 +40,7 @@ from test_coordinator.engine import (
     read_scenario,
     shipped_scenarios,
 )
-from test_coordinator.engine._report import records
+from test_coordinator.engine._report import record_seconds, records
 
 EXIT_INVALID = 2
 
@@ -119,7 +119,7 @@ def _table(result: RunResult) -> Table:
     for column in ("phase", "step", "result", "seconds"):
         table.add_column(column)
     for phase, r in records(result.journal):
-        took = r.get("recovery_time") if r.get("step") == "recovery" else r.get("duration")
+        took = record_seconds(r)
         table.add_row(
             phase,
             str(r.get("name")),

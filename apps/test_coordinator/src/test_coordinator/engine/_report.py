@@ -24,6 +24,13 @@ def records(journal: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield phase, record
 
 
+def record_seconds(record: dict[str, Any]) -> float | None:
+    """A record's figure in seconds: a recovery's recovery time, else the step's duration."""
+    key = "recovery_time" if record.get("step") == "recovery" else "duration"
+    value = record.get(key)
+    return None if value is None else float(value)
+
+
 def write_reports(result: RunResult, out_dir: Path) -> None:
     """Write the journal (JSON), the JUnit XML and the Markdown summary into ``out_dir``
     (created if missing)."""
@@ -67,7 +74,7 @@ def junit_xml(journal: dict[str, Any]) -> str:
             "testcase",
             classname=f"{scenario['name']}.{phase}",
             name=str(record.get("name")),
-            time=str(record.get("duration") or record.get("recovery_time") or 0),
+            time=str(record_seconds(record) or 0),
         )
         if not record.get("ok"):
             kind = "error" if record.get("step") == "action" else "failure"
@@ -122,7 +129,7 @@ def markdown_summary(journal: dict[str, Any]) -> str:
     ]
     for phase, r in records(journal):
         result = "pass" if r.get("ok") else "FAIL"
-        seconds = r.get("recovery_time") if r.get("step") == "recovery" else r.get("duration")
+        seconds = record_seconds(r)
         lines.append(
             f"| {phase} | {_cell(r.get('name'))} | {_cell(r.get('target') or '')} | "
             f"{result} | {'' if seconds is None else seconds} | {_cell(_detail(r))} |"

@@ -303,8 +303,9 @@ class ScenarioRunner:
                     return
             else:
                 result = await kit.evaluate(planned.step)
-                self.journal["method"].append(result.to_dict())
-                self._record("method", result.to_dict())
+                probe_record = result.to_dict()
+                self.journal["method"].append(probe_record)
+                self._record("method", probe_record)
                 if not result.ok:
                     self._deviate(f"probe {result.name!r} failed: {result.error}")
                     return
@@ -316,8 +317,8 @@ class ScenarioRunner:
         results = await self._kit.evaluate_all(self.scenario.steady_state)
         ok = all(r.ok for r in results)
         self.journal[key] = {"ok": ok, "probes": [r.to_dict() for r in results]}
-        for r in results:
-            self._record(key, r.to_dict())
+        for record in self.journal[key]["probes"]:
+            self._record(key, record)
         if not ok:
             failed = next(r for r in results if not r.ok)
             when = "before" if key.endswith("before") else "after"
