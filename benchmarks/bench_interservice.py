@@ -31,7 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -50,6 +50,8 @@ from tse_interservice.proto import trading_pb2, trading_pb2_grpc
 from tse_interservice.testing import NOW
 from tse_models import StrategyState, StrategyStatus
 
+from _timing import Call, alternating_latencies
+
 ROUNDS = 15
 CALLS = 300  # sequential calls per round, each side
 CONCURRENCY = 64
@@ -58,31 +60,10 @@ THROUGHPUT_ROUNDS = 71  # short rounds, many of them: each ratio compares neighb
 SERVICE = "trading-system-engine"
 REQUEST = trading_pb2.GetStrategyStatusRequest(strategy_id="mm-1")
 
-Call = Callable[[], Awaitable[object]]
-
 
 class NoOpExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         return SpanExportResult.SUCCESS
-
-
-async def latencies(subject: Call, baseline: Call) -> tuple[float, float, float]:
-    """p50 latency of subject / p50 of baseline, calls alternating one by one (who goes
-    first alternates too), and both p50s (seconds)."""
-    subjects: list[float] = []
-    bases: list[float] = []
-    clock = time.perf_counter
-    for _ in range(CALLS):  # warm up both
-        await subject()
-        await baseline()
-    for i in range(ROUNDS * CALLS):
-        pair = ((subject, subjects), (baseline, bases))
-        for fn, out in pair if i % 2 else pair[::-1]:
-            start = clock()
-            await fn()
-            out.append(clock() - start)
-    s, b = statistics.median(subjects), statistics.median(bases)
-    return s / b, s, b
 
 
 async def throughput(fn: Call) -> float:
@@ -134,17 +115,20 @@ async def main(target: str) -> dict[str, float]:
         async def managed_traced() -> object:
             return await traced.call(SERVICE, GET_STRATEGY_STATUS, REQUEST)
 
-        seq, seq_s, seq_b = await latencies(managed, bare)
-        tr, tr_s, tr_b = await latencies(managed_traced, bare)
+        seq = await alternating_latencies(managed, bare, calls=ROUNDS * CALLS, warmup=CALLS)
+        tr = await alternating_latencies(managed_traced, bare, calls=ROUNDS * CALLS, warmup=CALLS)
         conc, conc_s, conc_b = await compare_throughput(managed, bare)
     provider.shutdown()
 
-    print(f"sequential: p50 {seq_s * 1e6:.0f} µs vs bare {seq_b * 1e6:.0f} µs")
-    print(f"sequential traced: p50 {tr_s * 1e6:.0f} µs vs bare {tr_b * 1e6:.0f} µs")
+    for name, figure in (("sequential", seq), ("sequential traced", tr)):
+        print(
+            f"{name}: p50 {figure.subject * 1e6:.0f} µs vs bare {figure.baseline * 1e6:.0f} µs"
+            f" (ratio of means {figure.mean_ratio:.3f})"
+        )
     print(f"{CONCURRENCY} concurrent: {conc_s:.0f} vs bare {conc_b:.0f} calls/s")
     return {
-        "sequential_vs_bare": round(seq, 3),
-        "sequential_traced_vs_bare": round(tr, 3),
+        "sequential_vs_bare": round(seq.ratio, 3),
+        "sequential_traced_vs_bare": round(tr.ratio, 3),
         "concurrent64_throughput_vs_bare": round(conc, 3),
     }
 
