@@ -189,6 +189,50 @@ async def test_engine_killed_then_restarted_recovers_without_touching_the_risk_m
     assert monitor.pid == monitor_pid and monitor.running
 
 
+async def test_a_configuration_service_outage_keeps_the_services_ready_on_cached_values(
+    stack: LocalStack, manager: InterServiceClientManager
+) -> None:
+    config, monitor = stack.services["configuration-service"], stack.services["risk-monitor"]
+    risk = RiskMonitorClient(manager)
+    limit = (await risk.get_risk_report(timeout=5.0)).limits[MAX_EXPOSURE]
+    url = config.http_url
+    assert config.stop(timeout=10.0) == 0, config.log_tail()
+
+    async def reported_down() -> bool:
+        _, body = monitor.http_get("/api/v1/ready")
+        return body["dependencies"]["configuration-service"]["ok"] is False
+
+    await _eventually(reported_down, 10.0, "the risk monitor reports the outage")
+    status, body = monitor.http_get("/api/v1/ready")
+    outage = body["dependencies"]["configuration-service"]
+    print(f"\nrisk monitor during the outage: {status} {outage}")
+    # it has had its configuration: the outage is reported, not a reason to leave rotation
+    assert status == 200 and outage["required"] is False
+    assert "serving cached values" in outage["detail"]
+    assert (await risk.get_risk_report(timeout=5.0)).limits[MAX_EXPOSURE] == limit
+
+    config.start()  # a restart binds the same port: the URL the services were given holds
+    config.wait_ready(timeout=30.0, path="/api/v1/health")
+    assert config.http_url == url
+    new_limit = limit + 777
+    async with httpx.AsyncClient() as http:
+        answer = await http.put(
+            f"{url}/api/v1/configuration/{MAX_EXPOSURE}",
+            json={"value": str(new_limit), "type": "number"},
+            headers={"Authorization": f"Bearer {stack.admin_token}"},
+        )
+    assert answer.status_code in (200, 201), answer.text
+
+    async def follows_changes_again() -> bool:
+        report = await risk.get_risk_report(timeout=5.0)
+        return report.limits[MAX_EXPOSURE] == Decimal(new_limit)
+
+    took = await _eventually(follows_changes_again, 10.0, "the risk monitor sees a new change")
+    print(f"a change after the restart reached the risk monitor in {took:.2f}s")
+    _, body = monitor.http_get("/api/v1/ready")
+    assert body["dependencies"]["configuration-service"]["ok"] is True
+
+
 async def test_sigterm_deregisters_exits_0_and_peers_stop_calling(
     stack: LocalStack, redis_client: aioredis.Redis
 ) -> None:

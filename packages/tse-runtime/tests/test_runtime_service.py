@@ -89,6 +89,26 @@ async def test_ready_is_503_naming_the_required_dependency_that_is_down(
     assert body["failing"] == ["configuration-service"]
 
 
+async def test_a_dependency_can_be_required_only_while_a_condition_holds(
+    engine: ServiceRuntime,
+) -> None:
+    required = True
+
+    async def down() -> str:
+        raise RuntimeError("down")
+
+    engine.add_dependency(Dependency("conditional", down, required=lambda: required))
+    body = (await _get(engine, "/api/v1/ready")).json()
+    assert body["dependencies"]["conditional"]["required"] is True
+    assert "conditional" in body["failing"]
+    required = False
+    body = (await _get(engine, "/api/v1/ready")).json()
+    assert body["dependencies"]["conditional"] == {
+        **body["dependencies"]["conditional"], "ok": False, "required": False,
+    }  # fmt: skip
+    assert body["failing"] == ["configuration-service"]
+
+
 async def test_peers_are_found_through_discovery_and_called_over_grpc(
     engine: ServiceRuntime, redis_server: RedisServer
 ) -> None:

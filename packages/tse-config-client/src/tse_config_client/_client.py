@@ -197,6 +197,9 @@ class ConfigurationServiceClient:
         self._follower: asyncio.Task[None] | None = None
         self.subscribed = False
         """Whether the change stream is connected now."""
+        self.last_answer: float | None = None
+        """``time.monotonic()`` of the service's last answer (any status below 500, or the
+        change stream's ``ready``); None while it has never answered."""
         self.stats = ClientStats()
 
     # ------------------------------------------------------------------ lifecycle
@@ -555,6 +558,7 @@ class ConfigurationServiceClient:
             raise _TransientError(f"{response.status_code}: {response.text[:200]}")
         if response.status_code < 300 or response.status_code == 404:
             self._unavailable_until = 0.0
+            self.last_answer = time.monotonic()
         return response
 
     def _fail(self, error: ConfigurationError) -> ConfigurationError:
@@ -638,6 +642,7 @@ class ConfigurationServiceClient:
                         if event.event == "ready":
                             self.subscribed, attempt = True, 0
                             self._unavailable_until = 0.0
+                            self.last_answer = time.monotonic()
                             if not first:
                                 self._expire_all()
                             first = False

@@ -17,12 +17,13 @@ class Dependency:
         probe: a coroutine function that returns a short detail (e.g. the instance that
             answered) when the dependency is usable and raises when it is not.
         required: whether the service is not ready while the dependency is down; optional
-            dependencies are reported but do not make the service unready.
+            dependencies are reported but do not make the service unready. A callable is
+            asked at each probe (e.g. "required until it has answered once").
     """
 
     name: str
     probe: Callable[[], Awaitable[str]]
-    required: bool = True
+    required: bool | Callable[[], bool] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,10 @@ async def probe(dependency: Dependency, within: float) -> DependencyStatus:
     except Exception as exc:  # any failure of a peer is a "not ready", never a crash
         ok, detail = False, f"{type(exc).__name__}: {exc}".splitlines()[0]
     elapsed = (time.perf_counter() - start) * 1000
-    return DependencyStatus(dependency.name, ok, dependency.required, detail, elapsed)
+    required = dependency.required
+    if not isinstance(required, bool):
+        required = bool(required())
+    return DependencyStatus(dependency.name, ok, required, detail, elapsed)
 
 
 async def probe_all(

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tse_config_client import ConfigurationServiceClient
+from tse_config_client import ConfigurationError, ConfigurationServiceClient
 from tse_discovery import Lease, ServiceRegistry
 from tse_interservice import ClientSettings, GrpcServer, InterServiceClientManager
 from tse_models import InstanceStatus, ServiceInstance, utc_now
@@ -42,8 +42,10 @@ class ServiceRuntime:
     - :attr:`http`: health, readiness, metrics, ``/api/v1/peers`` and the app's routes;
     - the registration lease, written once both servers listen.
 
-    Readiness covers Redis, the configuration service and each peer given in ``peers``
-    (required or not) plus :meth:`add_dependency`. None of them has to be up at start: the
+    Readiness covers Redis, the configuration service (required until it has answered
+    once; after that its outages are reported but tolerated, as the client serves cached
+    values and defaults) and each peer given in ``peers`` (required or not) plus
+    :meth:`add_dependency`. None of them has to be up at start: the
     service starts, serves health, reports not-ready and reconnects by itself.
 
     ``stop()``: gRPC health NOT_SERVING → deregister (peers drop the instance at once) →
@@ -95,7 +97,7 @@ class ServiceRuntime:
         self._routes: list[BaseRoute] = [Route("/api/v1/peers", self._peers_route)]
         self._dependencies = [
             Dependency("redis", self._probe_redis),
-            Dependency("configuration-service", self._probe_config),
+            Dependency("configuration-service", self._probe_config, self._config_required),
             *(Dependency(name, self._peer_probe(name), req) for name, req in self.peers.items()),
         ]
         self.grpc: GrpcServer | None = None
@@ -225,8 +227,22 @@ class ServiceRuntime:
         return "registered" if registered else "reachable; registering"
 
     async def _probe_config(self) -> str:
-        await self.config.check()
+        try:
+            await self.config.check()
+        except ConfigurationError as exc:
+            if self.config.last_answer is None:
+                raise
+            age = time.monotonic() - self.config.last_answer
+            raise RuntimeError(
+                f"serving cached values and defaults, last answer {age:.1f}s ago: {exc}"
+            ) from exc
         return "reachable" + ("; following changes" if self.config.subscribed else "")
+
+    def _config_required(self) -> bool:
+        """The configuration service is required for readiness until it has answered once:
+        before, the service would run on built-in defaults only; after, an outage is
+        reported but tolerated, since the client serves what it has (stale-if-error)."""
+        return self.config.last_answer is None
 
     def _peer_probe(self, name: str) -> Callable[[], Awaitable[str]]:
         async def probe() -> str:

@@ -59,9 +59,11 @@ class ServiceProcess:
         name: discovery name (also the default instance name).
         argv: the command, e.g. ``[sys.executable, "-m", "risk_monitor"]``.
         env: environment variables added to the supervisor's own.
-        http_port, grpc_port: where it listens. With ``registry`` set, the service is asked
-            to bind free ports (``HTTP_PORT=0``, ``GRPC_PORT=0``) and these are read from its
-            registry record once it registers (no race for a port picked in advance).
+        http_port, grpc_port: where it listens. With ``registry`` set, the first run is
+            asked to bind free ports (``HTTP_PORT=0``, ``GRPC_PORT=0``) and these are read
+            from its registry record once it registers (no race for a port picked in
+            advance); a restart binds the same ports again, so the URLs its peers were given
+            stay valid, as a restarted container keeps its address.
         log_path: where its stdout and stderr go.
         registry: Redis URL to read the bound ports from; None to use the given ports.
         grpc: whether it serves gRPC.
@@ -104,9 +106,10 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         env = {**os.environ, **self.env}
-        if self.registry is not None:
-            env.update(HTTP_PORT="0", **({"GRPC_PORT": "0"} if self.grpc else {}))
-            self.http_port = self.grpc_port = 0
+        if self.registry is not None:  # 0 until a run has registered: then its ports again
+            env.update(HTTP_PORT=str(self.http_port))
+            if self.grpc:
+                env.update(GRPC_PORT=str(self.grpc_port))
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(
             list(self.argv),
