@@ -53,7 +53,9 @@ def _journal(out: Path) -> dict[str, Any]:
     return loaded
 
 
-@pytest.mark.parametrize("name", ["service-restart", "kill-and-recover", "config-change"])
+@pytest.mark.parametrize(
+    "name", ["service-restart", "kill-and-recover", "config-change", "config-service-outage"]
+)
 def test_the_shipped_scenarios_pass_against_real_processes(name: str, tmp_path: Path) -> None:
     done = _tse_scenario("run", name, "--out", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
