@@ -137,6 +137,46 @@ def test_a_backend_failure_exits_2_and_still_runs_the_rollbacks(tmp_path: Path) 
     assert "error" in (tmp_path / "out" / "junit.xml").read_text()
 
 
+UNREACHABLE_CONFIG = """\
+title: Configuration written while its service is stopped
+targets:
+  config: {service: configuration-service}
+steady_state:
+  - probe: http
+    target: config
+    path: /api/v1/health
+    tolerance: 200
+method:
+  - action: stop
+    target: config
+    recover: false
+  - action: set_config
+    name: write into the void
+    key: risk.alerts.enabled
+    value: false
+rollbacks:
+  - action: start
+    target: config
+"""
+
+
+def test_a_configuration_write_that_cannot_reach_the_service_is_an_error_naming_the_url(
+    tmp_path: Path,
+) -> None:
+    file = tmp_path / "unreachable.yaml"
+    file.write_text(UNREACHABLE_CONFIG)
+    done = _tse_scenario("run", str(file), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2, done.stdout + done.stderr
+    journal = _journal(tmp_path / "out")
+    step = journal["method"][-1]
+    assert step["name"] == "write into the void" and not step["ok"]
+    assert step["error"].startswith("PUT http://127.0.0.1:")
+    assert "/api/v1/configuration/risk.alerts.enabled: ConnectError" in step["error"]
+    assert journal["error"] == f"action 'write into the void' failed: {step['error']}"
+    assert journal["rollbacks"][0]["ok"]  # the service runs again
+    _assert_nothing_left(journal)
+
+
 PAUSED = """\
 title: Paused engine, interrupted
 targets:

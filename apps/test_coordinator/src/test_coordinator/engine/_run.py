@@ -23,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from test_coordinator.engine._backend import Backend, BackendError
 from test_coordinator.engine._model import CHAOS_ACTIONS, SERVICE_ACTIONS, Action, Scenario
 from test_coordinator.engine._plan import PlannedStep, make_plan
@@ -409,15 +411,18 @@ class ScenarioRunner:
         endpoints, http = kit.endpoints, kit.http
         url = f"{endpoints.config_url}/api/v1/configuration/{key}"
         params = {"environment": o.get("environment", "development")}
-        before = await http.get(url, params=params, timeout=5.0)
-        previous = before.json().get("value") if before.status_code == 200 else None
-        answer = await http.put(
-            url,
-            params=params,
-            json={"value": text, "type": kind},
-            timeout=5.0,
-            headers={"Authorization": f"Bearer {endpoints.admin_token}"},
-        )
+        try:
+            before = await http.get(url, params=params, timeout=5.0)
+            previous = before.json().get("value") if before.status_code == 200 else None
+            answer = await http.put(
+                url,
+                params=params,
+                json={"value": text, "type": kind},
+                timeout=5.0,
+                headers={"Authorization": f"Bearer {endpoints.admin_token}"},
+            )
+        except (httpx.HTTPError, ValueError) as exc:  # unreachable, or not JSON
+            raise _ActionError(f"PUT {url}: {type(exc).__name__}: {exc}") from exc
         if answer.status_code not in (200, 201):
             raise _ActionError(f"PUT {key}: {answer.status_code} {answer.text[:200]}")
         return {"key": key, "value": text, "type": kind, "previous": previous}
