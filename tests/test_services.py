@@ -78,6 +78,26 @@ async def _eventually(check: Callable[[], Awaitable[bool]], within: float, what:
         await asyncio.sleep(0.02)
 
 
+async def _change_limit(
+    stack: LocalStack, risk: RiskMonitorClient, limit: Decimal, within: float
+) -> float:
+    """PUT the exposure limit; seconds until the risk monitor's reports show it."""
+    async with httpx.AsyncClient() as http:
+        answer = await http.put(
+            f"{stack.services['configuration-service'].http_url}/api/v1/configuration/"
+            f"{MAX_EXPOSURE}",
+            json={"value": str(limit), "type": "number"},
+            headers={"Authorization": f"Bearer {stack.admin_token}"},
+        )
+    assert answer.status_code in (200, 201), answer.text
+
+    async def shown() -> bool:
+        report = await risk.get_risk_report(timeout=5.0)
+        return report.limits[MAX_EXPOSURE] == Decimal(limit)
+
+    return await _eventually(shown, within, f"the risk report shows the limit {limit}")
+
+
 async def test_each_service_is_registered_with_the_design_fields(
     stack: LocalStack, redis_client: aioredis.Redis
 ) -> None:
@@ -127,21 +147,7 @@ async def test_risk_report_follows_a_limit_changed_in_the_configuration_service(
     risk = RiskMonitorClient(manager)
     before = await risk.get_risk_report(timeout=5.0)
     assert before.positions == ()  # the engine has no strategy running yet
-    new_limit = before.limits[MAX_EXPOSURE] + 12345
-    async with httpx.AsyncClient() as http:
-        answer = await http.put(
-            f"{stack.services['configuration-service'].http_url}/api/v1/configuration/"
-            f"{MAX_EXPOSURE}",
-            json={"value": str(new_limit), "type": "number"},
-            headers={"Authorization": f"Bearer {stack.admin_token}"},
-        )
-    assert answer.status_code in (200, 201), answer.text
-
-    async def changed() -> bool:
-        report = await risk.get_risk_report(timeout=5.0)
-        return report.limits[MAX_EXPOSURE] == Decimal(new_limit)
-
-    took = await _eventually(changed, 5.0, "the report shows the new limit")
+    took = await _change_limit(stack, risk, before.limits[MAX_EXPOSURE] + 12345, within=5.0)
     print(f"\nlimit change visible in the risk report after {took * 1000:.0f} ms")
 
 
@@ -214,20 +220,7 @@ async def test_a_configuration_service_outage_keeps_the_services_ready_on_cached
     config.start()  # a restart binds the same port: the URL the services were given holds
     config.wait_ready(timeout=30.0, path="/api/v1/health")
     assert config.http_url == url
-    new_limit = limit + 777
-    async with httpx.AsyncClient() as http:
-        answer = await http.put(
-            f"{url}/api/v1/configuration/{MAX_EXPOSURE}",
-            json={"value": str(new_limit), "type": "number"},
-            headers={"Authorization": f"Bearer {stack.admin_token}"},
-        )
-    assert answer.status_code in (200, 201), answer.text
-
-    async def follows_changes_again() -> bool:
-        report = await risk.get_risk_report(timeout=5.0)
-        return report.limits[MAX_EXPOSURE] == Decimal(new_limit)
-
-    took = await _eventually(follows_changes_again, 10.0, "the risk monitor sees a new change")
+    took = await _change_limit(stack, risk, limit + 777, within=10.0)
     print(f"a change after the restart reached the risk monitor in {took:.2f}s")
     _, body = monitor.http_get("/api/v1/ready")
     assert body["dependencies"]["configuration-service"]["ok"] is True
