@@ -198,8 +198,8 @@ class ConfigurationServiceClient:
         self.subscribed = False
         """Whether the change stream is connected now."""
         self.last_answer: float | None = None
-        """``time.monotonic()`` of the service's last answer (any status below 500, or the
-        change stream's ``ready``); None while it has never answered."""
+        """``time.monotonic()`` of the service's last answer (a 2xx or 404, or the change
+        stream's ``ready``); None while it has never answered."""
         self.stats = ClientStats()
 
     # ------------------------------------------------------------------ lifecycle
@@ -557,14 +557,18 @@ class ConfigurationServiceClient:
         if response.status_code >= 500:
             raise _TransientError(f"{response.status_code}: {response.text[:200]}")
         if response.status_code < 300 or response.status_code == 404:
-            self._unavailable_until = 0.0
-            self.last_answer = time.monotonic()
+            self._mark_available()
         return response
 
     def _fail(self, error: ConfigurationError) -> ConfigurationError:
         self.stats.errors += 1
         self._mark_unavailable(error)
         return error
+
+    def _mark_available(self) -> None:
+        """The service answered: lookups may ask it again at once."""
+        self._unavailable_until = 0.0
+        self.last_answer = time.monotonic()
 
     def _mark_unavailable(self, error: ConfigurationError) -> None:
         if self._unavailable_until <= time.monotonic():
@@ -641,8 +645,7 @@ class ConfigurationServiceClient:
                     async for event in source.aiter_sse():
                         if event.event == "ready":
                             self.subscribed, attempt = True, 0
-                            self._unavailable_until = 0.0
-                            self.last_answer = time.monotonic()
+                            self._mark_available()
                             if not first:
                                 self._expire_all()
                             first = False
